@@ -1,0 +1,173 @@
+/**
+ * The Microservice reconciler. Each pass renders the desired objects, applies those that
+ * differ from the cache, prunes owned objects the spec no longer renders, and then
+ * writes status. A pass that wrote objects returns early: the watch events of those
+ * writes bring the key back, and the next pass computes status from what the API
+ * server then holds, instead of from state this pass only assumed.
+ */
+import type { KubeObject } from '../../../cdk8s/src/render.ts';
+import { API_VERSION, KIND, type Microservice } from '../../../cdk8s/src/api/microservice.ts';
+import type { PlatformSettings } from '../../../cdk8s/src/api/platform.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isSubset } from '../kube/compare.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { MICROSERVICE, objectPath, resourceTypeOf } from '../kube/resources.ts';
+import type { Logger } from '../log.ts';
+import { FIELD_MANAGER, RECHECK_AFTER_WRITE_MS } from '../runtime/constants.ts';
+import type { ReconcileRequest, ReconcileResult } from '../runtime/controller.ts';
+import type { ObjectCache } from '../runtime/cache.ts';
+import { failureOf, OwnershipConflictError } from './errors.ts';
+import { typeKey } from './owned-types.ts';
+import { DesiredStateCache } from './desired.ts';
+import { computeStatus, statusChanged, type DeploymentLike, type Failure } from './status.ts';
+
+export interface ReconcilerDependencies {
+  client: KubeClient;
+  microservices: ObjectCache<Microservice>;
+  /** Informers of the owned kinds, keyed by typeKey(apiVersion, kind). */
+  owned: Map<string, ObjectCache<KubeObject>>;
+  events: EventRecorder;
+  platform: PlatformSettings;
+}
+
+interface OwnerReference {
+  uid: string;
+  controller?: boolean;
+}
+
+export const ownerIndexValue = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class MicroserviceReconciler {
+  private readonly deps: ReconcilerDependencies;
+  readonly desired: DesiredStateCache;
+
+  constructor(deps: ReconcilerDependencies) {
+    this.deps = deps;
+    this.desired = new DesiredStateCache(deps.platform);
+  }
+
+  readonly reconcile = async ({ namespace, name, log }: ReconcileRequest): Promise<ReconcileResult> => {
+    const microservice = this.deps.microservices.get(namespace, name);
+    // Owned objects carry ownerReferences, so the garbage collector removes them.
+    if (!microservice || microservice.metadata.deletionTimestamp) return {};
+
+    const desired = this.desired.get(microservice);
+
+    let writes = 0;
+    try {
+      writes += await this.applyChildren(microservice, desired, log);
+      writes += await this.pruneChildren(microservice, desired, log);
+    } catch (error) {
+      await this.reportFailure(microservice, failureOf(error), log);
+      throw error;
+    }
+    if (writes > 0) return { requeueAfter: RECHECK_AFTER_WRITE_MS };
+
+    await this.writeStatus(microservice, undefined, log);
+    return {};
+  };
+
+  private async applyChildren(microservice: Microservice, desired: KubeObject[], log: Logger): Promise<number> {
+    let writes = 0;
+    for (const object of desired) {
+      const informer = this.informerFor(object);
+      const live = informer.get(object.metadata.namespace, object.metadata.name);
+      if (live && isSubset(object, live)) continue;
+      if (!live) await this.assertNotTaken(microservice, object);
+
+      const type = resourceTypeOf(object.apiVersion, object.kind);
+      const path = objectPath(type, object.metadata.namespace, object.metadata.name);
+      const applied = await this.deps.client.apply<KubeObject>(path, object, FIELD_MANAGER);
+      informer.upsert(applied);
+      writes += 1;
+
+      const verb = live ? 'Updated' : 'Created';
+      log.info(`${verb.toLowerCase()} object`, { kind: object.kind, object: object.metadata.name });
+      void this.deps.events.record(microservice, 'Normal', verb, `${verb} ${object.kind} ${object.metadata.name}`);
+    }
+    return writes;
+  }
+
+  /**
+   * Deletes owned objects that the spec no longer renders, such as the autoscaler after
+   * autoscaling is switched off. Only objects whose controller is this Microservice
+   * (same UID) are touched, and the delete is conditional on that UID.
+   */
+  private async pruneChildren(microservice: Microservice, desired: KubeObject[], log: Logger): Promise<number> {
+    const keep = new Set(desired.map((object) => `${typeKey(object.apiVersion, object.kind)}/${object.metadata.name}`));
+    const { namespace, name, uid } = microservice.metadata;
+    let writes = 0;
+    for (const [key, informer] of this.deps.owned) {
+      for (const live of informer.byIndex(ownerIndexValue(namespace, name))) {
+        if (!isControlledBy(live, uid) || keep.has(`${key}/${live.metadata.name}`)) continue;
+        const type = resourceTypeOf(live.apiVersion ?? '', live.kind ?? '');
+        try {
+          await this.deps.client.request('DELETE', objectPath(type, namespace, live.metadata.name), {
+            body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: live.metadata.uid }, propagationPolicy: 'Background' },
+          });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        writes += 1;
+        log.info('deleted object', { kind: type.kind, object: live.metadata.name });
+        void this.deps.events.record(microservice, 'Normal', 'Deleted', `Deleted ${type.kind} ${live.metadata.name}`);
+      }
+    }
+    return writes;
+  }
+
+  /** Refuses to take over an object of the same name that this Microservice does not control. */
+  private async assertNotTaken(microservice: Microservice, object: KubeObject): Promise<void> {
+    const type = resourceTypeOf(object.apiVersion, object.kind);
+    let existing: KubeObject;
+    try {
+      existing = await this.deps.client.request<KubeObject>('GET', objectPath(type, object.metadata.namespace, object.metadata.name));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    if (isControlledBy(existing, microservice.metadata.uid)) return;
+    throw new OwnershipConflictError(
+      `${object.kind} ${object.metadata.namespace}/${object.metadata.name} already exists and is not owned by ` +
+        `Microservice ${microservice.metadata.name}; delete or rename that ${object.kind}, or rename the Microservice`,
+    );
+  }
+
+  private async reportFailure(microservice: Microservice, failure: Failure, log: Logger): Promise<void> {
+    void this.deps.events.record(microservice, 'Warning', failure.reason, failure.message);
+    try {
+      await this.writeStatus(microservice, failure, log);
+    } catch (error) {
+      // The original failure is what the controller logs and retries; this one only adds context.
+      log.warn('status not updated after failure', { error });
+    }
+  }
+
+  private async writeStatus(microservice: Microservice, failure: Failure | undefined, log: Logger): Promise<void> {
+    const { namespace, name } = microservice.metadata;
+    const deployment = this.deps.owned.get(typeKey('apps/v1', 'Deployment'))?.get(namespace, name) as DeploymentLike | undefined;
+    const status = computeStatus(microservice, deployment, failure, new Date());
+    if (!statusChanged(microservice.status, status)) return;
+
+    const path = `${objectPath(MICROSERVICE, namespace, name)}/status`;
+    const updated = await this.deps.client.apply<Microservice>(
+      path,
+      { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status },
+      FIELD_MANAGER,
+    );
+    this.deps.microservices.upsert(updated);
+    log.debug('status updated', { phase: status.phase });
+  }
+
+  private informerFor(object: KubeObject): ObjectCache<KubeObject> {
+    const informer = this.deps.owned.get(typeKey(object.apiVersion, object.kind));
+    if (!informer) throw new Error(`no informer for ${object.apiVersion} ${object.kind}; add the kind to ownedTypes()`);
+    return informer;
+  }
+}
+
+function isControlledBy(object: KubeObject, uid: string | undefined): boolean {
+  const references = (object.metadata.ownerReferences ?? []) as OwnerReference[];
+  return uid !== undefined && references.some((reference) => reference.controller === true && reference.uid === uid);
+}
