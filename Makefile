@@ -51,4 +51,6 @@ test-unit: deps ## Run the unit tests only; needs no cluster.
 .PHONY: test
 test: deps verify cluster-up ## Run every test suite against the local control plane.
 	hack/ensure-moto.sh >/dev/null
-	npx vitest run
+	@mkdir -p .flywheel
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.flywheel/test-results.json; \
+	  status=$$?; node hack/test-summary.ts .flywheel/test-results.json; exit $$status
