@@ -10,7 +10,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/versions.sh"
 
 cache_root=${FLYWHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flywheel}
-key=$(cat "$here/versions.sh" "$here/controlplane/go.mod" "$here/etcd/go.mod" | sha256sum | cut -c1-16)
+# The key covers only what changes the binaries, so pinning an unrelated tool in
+# versions.sh does not cost a rebuild.
+key=$({
+  echo "$KUBERNETES_VERSION $ETCD_VERSION $KWOK_VERSION $HELM_VERSION $ISTIO_API_VERSION"
+  cat "$here/build-control-plane.sh" "$here/controlplane/go.mod" "$here/etcd/go.mod"
+} | sha256sum | cut -c1-16)
 bin="$cache_root/tools-$key/bin"
 stamp="$cache_root/tools-$key/complete"
 
