@@ -3,6 +3,7 @@ import { App } from 'cdk8s';
 import type { Microservice } from './api/microservice.ts';
 import type { PlatformSettings } from './api/platform.ts';
 import { MicroserviceChart } from './microservice-chart.ts';
+import type { ReleaseRenderState } from './release/state.ts';
 
 /** A rendered object: what the operator server-side applies. */
 export interface KubeObject {
@@ -18,8 +19,9 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export function renderMicroservice(microservice: Microservice, platform: PlatformSettings): KubeObject[] {
+/** Renders `microservice`; without `release`, renders the steady state with no canary. */
+export function renderMicroservice(microservice: Microservice, platform: PlatformSettings, release?: ReleaseRenderState): KubeObject[] {
   const app = new App();
-  const chart = new MicroserviceChart(app, microservice.metadata.name, { microservice, platform });
+  const chart = new MicroserviceChart(app, microservice.metadata.name, { microservice, platform, release });
   return chart.toJson() as KubeObject[];
 }

@@ -1,7 +1,14 @@
 /** The Microservice custom resource (flywheel.dev/v1alpha1) as TypeScript types. */
 import type { LoggingSpec } from './logging.ts';
-import type { ReleaseSpec } from './release.ts';
-import type { MeshSpec } from './traffic.ts';
+import type { ReleaseSpec, ReleaseStatus } from './release.ts';
+import type {
+  AutoscalingSpec,
+  CircuitBreakerSpec,
+  DisruptionBudgetSpec,
+  MeshSpec,
+  RetriesSpec,
+  ServiceAccountSpec,
+} from './traffic.ts';
 import type { EnvVarSpec, PortSpec, ProbesSpec, ResourcesSpec, SecuritySpec } from './workload.ts';
 
 export const GROUP = 'flywheel.dev';
@@ -37,6 +44,14 @@ export interface MicroserviceSpec {
   args?: string[];
   security?: SecuritySpec;
   mesh?: MeshSpec;
+  /** Connection limits and outlier detection that callers' sidecars apply (Istio DestinationRule). */
+  circuitBreaker?: CircuitBreakerSpec;
+  /** Request timeout of the service's HTTP route, as a duration such as "15s". @default none (Istio) */
+  timeout?: string;
+  retries?: RetriesSpec;
+  autoscaling?: AutoscalingSpec;
+  disruptionBudget?: DisruptionBudgetSpec;
+  serviceAccount?: ServiceAccountSpec;
   logging?: LoggingSpec;
   release?: ReleaseSpec;
 }
@@ -61,6 +76,8 @@ export interface MicroserviceStatus {
   readyReplicas?: number;
   availableReplicas?: number;
   updatedReplicas?: number;
+  /** Progress of the current or latest canary release. */
+  release?: ReleaseStatus;
 }
 
 export interface Microservice {

@@ -28,6 +28,7 @@ export interface Schema {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
+  minProperties?: number;
   maxProperties?: number;
   nullable?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
@@ -61,7 +62,7 @@ export const string = (description: string, extra: Partial<Schema> = {}): Schema
  * number-unit pairs with units ms, s, m and h, at least 1ms. Istio and Prometheus both
  * accept this form.
  */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+export const DURATION_PATTERN = '^([0-9]+([.][0-9]+)?(ms|s|m|h))+$';
 
 export const duration = (description: string, extra: Partial<Schema> = {}): Schema => ({
   type: 'string',
@@ -69,7 +70,9 @@ export const duration = (description: string, extra: Partial<Schema> = {}): Sche
   pattern: DURATION_PATTERN,
   maxLength: 32,
   'x-kubernetes-validations': [
-    { rule: "duration(self) >= duration('1ms')", message: 'must be at least 1ms' },
+    // A value that fails the pattern is already reported; skipping it here avoids a second,
+    // confusing "type conversion error" from duration().
+    { rule: `!self.matches('${DURATION_PATTERN}') || duration(self) >= duration('1ms')`, message: 'must be at least 1ms' },
   ],
   ...extra,
 });

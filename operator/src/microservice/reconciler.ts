@@ -20,7 +20,11 @@ import type { ObjectCache } from '../runtime/cache.ts';
 import { failureOf, OwnershipConflictError } from './errors.ts';
 import { typeKey } from './owned-types.ts';
 import { DesiredStateCache } from './desired.ts';
+import { handOverReplicas } from './replicas-handoff.ts';
 import { computeStatus, statusChanged, type DeploymentLike, type Failure } from './status.ts';
+import type { ReleaseStatus } from '../../../cdk8s/src/api/release.ts';
+import { Releases } from '../release/releases.ts';
+import { releaseChanged, withRelease } from '../release/status.ts';
 
 export interface ReconcilerDependencies {
   client: KubeClient;
@@ -41,10 +45,12 @@ export const ownerIndexValue = (namespace: string, name: string): string => `${n
 export class MicroserviceReconciler {
   private readonly deps: ReconcilerDependencies;
   readonly desired: DesiredStateCache;
+  readonly releases: Releases;
 
   constructor(deps: ReconcilerDependencies) {
     this.deps = deps;
     this.desired = new DesiredStateCache(deps.platform);
+    this.releases = new Releases(deps, ownerIndexValue);
   }
 
   readonly reconcile = async ({ namespace, name, log }: ReconcileRequest): Promise<ReconcileResult> => {
@@ -52,20 +58,32 @@ export class MicroserviceReconciler {
     // Owned objects carry ownerReferences, so the garbage collector removes them.
     if (!microservice || microservice.metadata.deletionTimestamp) return {};
 
-    const desired = this.desired.get(microservice);
+    // The release step's decisions are written to status before any child changes, so
+    // that a restarted operator continues the same step instead of repeating or losing it.
+    const release = await this.releases.plan(microservice, log);
+    if (releaseChanged(microservice.status?.release, release.status)) {
+      // The children still run the generation observed last, so this write keeps that
+      // generation; stamping the new one would report it Ready before it rolled out.
+      const observed = { ...microservice, metadata: { ...microservice.metadata, generation: microservice.status?.observedGeneration } };
+      await this.writeStatus(observed, release.failure, log, release.status);
+      for (const event of release.events) void this.deps.events.record(microservice, event.type, event.reason, event.message);
+    }
+    const current = this.deps.microservices.get(namespace, name) ?? microservice;
+    const desired = this.desired.get(current, release.render);
 
     let writes = 0;
     try {
-      writes += await this.applyChildren(microservice, desired, log);
-      writes += await this.pruneChildren(microservice, desired, log);
+      writes += await this.applyChildren(current, desired, log);
+      writes += await this.pruneChildren(current, desired, log);
+      if (await this.releases.clearCommand(current)) writes += 1;
     } catch (error) {
-      await this.reportFailure(microservice, failureOf(error), log);
+      await this.reportFailure(current, failureOf(error), log);
       throw error;
     }
-    if (writes > 0) return { requeueAfter: RECHECK_AFTER_WRITE_MS };
+    if (writes > 0) return { requeueAfter: Math.min(RECHECK_AFTER_WRITE_MS, release.requeueAfterMs ?? Infinity) };
 
-    await this.writeStatus(microservice, undefined, log);
-    return {};
+    await this.writeStatus(this.deps.microservices.get(namespace, name) ?? current, release.failure, log, release.status);
+    return { requeueAfter: release.requeueAfterMs };
   };
 
   private async applyChildren(microservice: Microservice, desired: KubeObject[], log: Logger): Promise<number> {
@@ -75,6 +93,7 @@ export class MicroserviceReconciler {
       const live = informer.get(object.metadata.namespace, object.metadata.name);
       if (live && isSubset(object, live)) continue;
       if (!live) await this.assertNotTaken(microservice, object);
+      else if (await handOverReplicas(this.deps.client, object, live)) writes += 1;
 
       const type = resourceTypeOf(object.apiVersion, object.kind);
       const path = objectPath(type, object.metadata.namespace, object.metadata.name);
@@ -144,10 +163,11 @@ export class MicroserviceReconciler {
     }
   }
 
-  private async writeStatus(microservice: Microservice, failure: Failure | undefined, log: Logger): Promise<void> {
+  /** Writes status; `release` defaults to the stored release status, which an apply must never drop. */
+  private async writeStatus(microservice: Microservice, failure: Failure | undefined, log: Logger, release?: ReleaseStatus): Promise<void> {
     const { namespace, name } = microservice.metadata;
     const deployment = this.deps.owned.get(typeKey('apps/v1', 'Deployment'))?.get(namespace, name) as DeploymentLike | undefined;
-    const status = computeStatus(microservice, deployment, failure, new Date());
+    const status = withRelease(computeStatus(microservice, deployment, failure, new Date()), release ?? microservice.status?.release);
     if (!statusChanged(microservice.status, status)) return;
 
     const path = `${objectPath(MICROSERVICE, namespace, name)}/status`;

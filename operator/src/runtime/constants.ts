@@ -26,3 +26,48 @@ export const RECHECK_AFTER_WRITE_MS = 5_000;
 
 /** The field manager of every server-side apply the operator makes. */
 export const FIELD_MANAGER = 'flywheel';
+
+/**
+ * Leader election timings, the defaults of kube-controller-manager and controller-runtime.
+ * A standby takes over once the Lease has gone unrenewed for LEASE_DURATION_MS, measured
+ * on its own clock. A leader that fails to renew for RENEW_DEADLINE_MS stops, which is
+ * before any standby may take over. Candidates retry every RETRY_PERIOD_MS.
+ */
+export const LEASE_DURATION_MS = 15_000;
+export const RENEW_DEADLINE_MS = 10_000;
+export const RETRY_PERIOD_MS = 2_000;
+
+/**
+ * Time allowed for in-flight reconciles to finish after SIGTERM or SIGINT. It stays below
+ * the 30 s default terminationGracePeriodSeconds of a Pod, leaving time to release the Lease.
+ */
+export const GRACEFUL_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** Time allowed for open HTTP requests to the metrics and probe servers after shutdown starts. */
+export const HTTP_CLOSE_TIMEOUT_MS = 2_000;
+
+/** How long a TokenReview and SubjectAccessReview decision for a metrics token is reused. */
+export const METRICS_AUTH_ALLOWED_TTL_MS = 2 * 60_000;
+export const METRICS_AUTH_DENIED_TTL_MS = 10_000;
+
+/** A warning or error repeated with the same key is logged at most once per this window. */
+export const LOG_REPEAT_WINDOW_MS = 10_000;
+
+/**
+ * Delay of the next check while a canary release waits for pods or a rollout. Watch
+ * events of the Deployments normally bring the key back sooner.
+ */
+export const RELEASE_POLL_MS = 5_000;
+/** Time one Prometheus query of canary analysis may take before it counts as inconclusive. */
+export const ANALYSIS_QUERY_TIMEOUT_MS = 10_000;
+/** Seconds the canary pods keep running after promotion, when the spec does not say. */
+export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
+/** Seconds the canary pods keep running after an abort, when the spec does not say. */
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
+
+/**
+ * Start-up requests (API version, preflight) that fail with 429, 5xx or no answer are
+ * retried this many times, the delay doubling from the base: about 15 s in all. After
+ * that the process exits non-zero and the kubelet's restart backoff takes over.
+ */
+export const STARTUP_RETRY_ATTEMPTS = 6;
+export const STARTUP_RETRY_BASE_MS = 500;

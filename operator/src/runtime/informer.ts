@@ -7,7 +7,7 @@
  */
 import type { KubeClient, WatchEvent } from '../kube/client.ts';
 import type { ObjectCache } from './cache.ts';
-import { collectionPath, type ResourceType } from '../kube/resources.ts';
+import { apiVersionOf, collectionPath, type ResourceType } from '../kube/resources.ts';
 import {
   LIST_PAGE_SIZE,
   RELIST_BACKOFF_BASE_MS,
@@ -167,7 +167,10 @@ export class Informer<T extends ObjectLike> implements ObjectCache<T> {
         query: { limit: LIST_PAGE_SIZE, continue: next, labelSelector: this.options.labelSelector },
         signal,
       });
-      for (const item of page.items) fresh.set(objectKey(item), strip(item));
+      // The API server leaves apiVersion and kind out of list items; watch events carry
+      // them, and so must every cached object, because callers map objects to REST paths.
+      const typeMeta = { apiVersion: apiVersionOf(this.type), kind: this.type.kind };
+      for (const item of page.items) fresh.set(objectKey(item), strip({ ...typeMeta, ...item }));
       next = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (next);

@@ -105,3 +105,60 @@ export const restClientRequests = new Counter({
   labelNames: ['code', 'method'] as const,
   registers: [registry],
 });
+
+/** 1 while this process holds the leader Lease `name`, else 0; client-go's metric name. */
+export const leaderElectionMasterStatus = new Gauge({
+  name: 'leader_election_master_status',
+  help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
+  labelNames: ['name'] as const,
+  registers: [registry],
+});
+
+/** Values of the flywheel_microservices phase label; Unknown counts objects without a status yet. */
+export const MICROSERVICE_PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Unknown'] as const;
+
+let phaseSource: () => Iterable<string | undefined> = () => [];
+
+/**
+ * Sets where the flywheel_microservices gauge reads phases from at each scrape, normally
+ * the Microservice informer cache, which standbys fill too.
+ */
+export function countMicroservicesFrom(source: () => Iterable<string | undefined>): void {
+  phaseSource = source;
+}
+
+export const microservicesByPhase = new Gauge({
+  name: 'flywheel_microservices',
+  help: 'Number of Microservices in the informer cache by status.phase.',
+  labelNames: ['phase'] as const,
+  registers: [registry],
+  collect() {
+    const counts = new Map<string, number>(MICROSERVICE_PHASES.map((phase) => [phase, 0]));
+    for (const phase of phaseSource()) {
+      const label = phase && counts.has(phase) ? phase : 'Unknown';
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
+    for (const [phase, count] of counts) this.set({ phase }, count);
+  },
+});
+
+export const releasePhase = new Gauge({
+  name: 'flywheel_release_phase',
+  help: 'Phase of the canary release per Microservice: 1 for the current phase, 0 for the others.',
+  labelNames: ['namespace', 'name', 'phase'] as const,
+  registers: [registry],
+});
+
+export const canaryWeight = new Gauge({
+  name: 'flywheel_canary_weight',
+  help: 'Percentage of requests sent to the canary per Microservice.',
+  labelNames: ['namespace', 'name'] as const,
+  registers: [registry],
+});
+
+export const analysisResults = new Counter({
+  name: 'flywheel_analysis_results_total',
+  help: 'Canary analysis measurements per Microservice, metric and result (Successful, Failed, Inconclusive).',
+  labelNames: ['namespace', 'name', 'metric', 'result'] as const,
+  registers: [registry],
+});

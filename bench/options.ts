@@ -1,0 +1,119 @@
+/**
+ * Benchmark options from command-line flags and BENCH_* environment variables; a flag
+ * wins over its variable. Invalid values stop the run with a message naming the option.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_WORKERS } from '../operator/src/runtime/constants.ts';
+
+export interface BenchOptions {
+  /** Microservice counts to measure, in order. */
+  sizes: number[];
+  /** Repetitions of the floor and operator runs per size; undefined picks by size (see repeatsFor). */
+  repeats: number | undefined;
+  /** Operator workers, and the concurrency of the floor's applies. */
+  workers: number;
+  /** Length of the steady-state window, in seconds. */
+  idleSeconds: number;
+  /** Start the operator with the mesh on and render the floor's objects the same way. */
+  mesh: boolean;
+  /** Concurrent requests the bench makes to create or patch the Microservices. */
+  createConcurrency: number;
+  /** Time limit of each wait for convergence, in seconds; undefined scales with the size. */
+  timeoutSeconds: number | undefined;
+  kubeconfig: string;
+  /** Path of the JSON results file. */
+  output: string;
+  /** Extra arguments for every operator process. */
+  operatorArgs: string[];
+}
+
+export class BenchOptionError extends Error {}
+
+const OPTIONS = {
+  n: { type: 'string', env: 'BENCH_N', help: 'Comma-separated Microservice counts; default 100,1000.' },
+  repeats: { type: 'string', env: 'BENCH_REPEATS', help: 'Floor and operator runs per count; default 3 up to 100, 2 up to 1000, else 1.' },
+  workers: { type: 'string', env: 'BENCH_WORKERS', help: `Operator workers and floor concurrency; default ${DEFAULT_WORKERS}, the operator's default.` },
+  'idle-seconds': { type: 'string', env: 'BENCH_IDLE_SECONDS', help: 'Steady-state window in seconds; default 120.' },
+  mesh: { type: 'string', env: 'BENCH_MESH', help: 'Render Istio objects: true or false; default false.' },
+  'create-concurrency': { type: 'string', env: 'BENCH_CREATE_CONCURRENCY', help: 'Parallel creates and patches of Microservices; default 32.' },
+  'timeout-seconds': { type: 'string', env: 'BENCH_TIMEOUT_SECONDS', help: 'Limit of each convergence wait in seconds; default 120 + 0.5 per Microservice.' },
+  kubeconfig: { type: 'string', env: 'BENCH_KUBECONFIG', help: 'Kubeconfig of the cluster; default .flywheel/kubeconfig.' },
+  output: { type: 'string', env: 'BENCH_OUTPUT', help: 'JSON results file; default bench/results/latest.json.' },
+  'operator-args': { type: 'string', env: 'BENCH_OPERATOR_ARGS', help: 'Space-separated extra arguments for the operator; default none.' },
+  help: { type: 'boolean', env: '', help: 'Print this help.' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+export function helpText(): string {
+  const lines = Object.entries(OPTIONS).map(([name, option]) => {
+    const env = option.env ? ` [${option.env}]` : '';
+    return `  --${name.padEnd(20)} ${option.help}${env}`;
+  });
+  return `Usage: node bench/run.ts [options]\n\n${lines.join('\n')}\n`;
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, repoRoot: string): BenchOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [name, { type: option.type }])),
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new BenchOptionError(`${(error as Error).message}; run with --help for the list of options`);
+  }
+  if (parsed.values.help) return 'help';
+
+  const value = (name: OptionName): string | undefined => {
+    const flag = parsed.values[name];
+    if (typeof flag === 'string') return flag;
+    const variable = OPTIONS[name].env;
+    return variable ? env[variable] || undefined : undefined;
+  };
+
+  const sizes = (value('n') ?? '100,1000').split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (sizes.length === 0) throw new BenchOptionError('--n is empty; give counts such as 100,1000');
+  const timeout = value('timeout-seconds');
+
+  return {
+    sizes: sizes.map((entry) => parseInteger('n', entry, 1, 20_000)),
+    repeats: value('repeats') === undefined ? undefined : parseInteger('repeats', value('repeats'), 1, 20),
+    workers: value('workers') === undefined ? DEFAULT_WORKERS : parseInteger('workers', value('workers'), 1, 64),
+    idleSeconds: value('idle-seconds') === undefined ? 120 : parseInteger('idle-seconds', value('idle-seconds'), 0, 3600),
+    mesh: parseBoolean('mesh', value('mesh') ?? 'false'),
+    createConcurrency: value('create-concurrency') === undefined ? 32 : parseInteger('create-concurrency', value('create-concurrency'), 1, 256),
+    timeoutSeconds: timeout === undefined ? undefined : parseInteger('timeout-seconds', timeout, 10, 24 * 3600),
+    kubeconfig: value('kubeconfig') ?? `${repoRoot}.flywheel/kubeconfig`,
+    output: value('output') ?? `${repoRoot}bench/results/latest.json`,
+    operatorArgs: (value('operator-args') ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+/** Repetitions for one size: the default keeps `make bench` at N = 100,1000 near 15 minutes. */
+export function repeatsFor(options: BenchOptions, size: number): number {
+  if (options.repeats !== undefined) return options.repeats;
+  if (size <= 100) return 3;
+  if (size <= 1000) return 2;
+  return 1;
+}
+
+/** Limit of one convergence wait, in milliseconds. */
+export function timeoutFor(options: BenchOptions, size: number): number {
+  return (options.timeoutSeconds ?? 120 + Math.ceil(size * 0.5)) * 1000;
+}
+
+function parseInteger(name: string, raw: string | undefined, min: number, max: number): number {
+  const number = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(number) || number < min || number > max) {
+    throw new BenchOptionError(`--${name} "${raw}" is invalid; use a whole number from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function parseBoolean(name: string, raw: string): boolean {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new BenchOptionError(`--${name} "${raw}" is invalid; use true or false`);
+}

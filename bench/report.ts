@@ -1,0 +1,115 @@
+/** Summaries of the measured runs: medians, ratios, the stdout table and the target check. */
+import type { FloorRun, OperatorRun, RestartResult, SteadyResult } from './scenarios.ts';
+
+export interface SizeSummary {
+  n: number;
+  repeats: number;
+  /** Medians in seconds over the runs that converged; null when none did. */
+  median: {
+    floorCreate: number | null;
+    operatorCreate: number | null;
+    floorUpdate: number | null;
+    operatorUpdate: number | null;
+  };
+  /** Operator median divided by floor median. */
+  ratio: { create: number | null; update: number | null };
+  /** Operator requests per Microservice in the last operator run, by HTTP method. */
+  requestsPerMicroservice: { create: Record<string, number>; update: Record<string, number> };
+  /** Highest peak RSS of the operator runs at this size, in MiB. */
+  peakRssMiB: number;
+  steady: SteadyResult | undefined;
+  restart: RestartResult | undefined;
+  runs: { floor: FloorRun[]; operator: OperatorRun[] };
+}
+
+export function median(values: Array<number | null>): number | null {
+  const sorted = values.filter((value): value is number => value !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? null) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+const ratioOf = (a: number | null, b: number | null): number | null => (a === null || b === null || b === 0 ? null : a / b);
+
+export function summarise(n: number, floor: FloorRun[], operator: OperatorRun[]): SizeSummary {
+  const median_ = {
+    floorCreate: median(floor.map((run) => run.create.seconds)),
+    operatorCreate: median(operator.map((run) => run.create.seconds)),
+    floorUpdate: median(floor.map((run) => run.update.seconds)),
+    operatorUpdate: median(operator.map((run) => run.update.seconds)),
+  };
+  const last = operator.at(-1);
+  const perMicroservice = (requests: Record<string, number> | undefined) =>
+    Object.fromEntries(Object.entries(requests ?? {}).map(([method, count]) => [method, Math.round((count / n) * 100) / 100]));
+  return {
+    n,
+    repeats: operator.length,
+    median: median_,
+    ratio: { create: ratioOf(median_.operatorCreate, median_.floorCreate), update: ratioOf(median_.operatorUpdate, median_.floorUpdate) },
+    requestsPerMicroservice: { create: perMicroservice(last?.create.requests), update: perMicroservice(last?.update.requests) },
+    peakRssMiB: Math.max(0, ...operator.map((run) => run.peakRssMiB), ...operator.map((run) => run.restart?.peakRssMiB ?? 0)),
+    steady: operator.find((run) => run.steady)?.steady,
+    restart: operator.find((run) => run.restart)?.restart,
+    runs: { floor, operator },
+  };
+}
+
+export interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** The performance targets of the operator; null in `met` means the run did not measure it. */
+export function checkTargets(summaries: SizeSummary[]): TargetCheck[] {
+  const at = (n: number) => summaries.find((summary) => summary.n === n);
+  const checks: TargetCheck[] = [];
+
+  const ratio = at(1000)?.ratio.create ?? null;
+  checks.push({ target: 'convergence within 1.25x of the floor at N=1000', value: ratio === null ? 'not measured' : `${ratio.toFixed(2)}x`, met: ratio === null ? null : ratio <= 1.25 });
+
+  const steady = summaries.filter((summary) => summary.steady);
+  const idleWrites = steady.reduce((sum, summary) => sum + (summary.steady?.writes ?? 0), 0);
+  checks.push({
+    target: 'zero idle writes',
+    value: steady.length === 0 ? 'not measured' : `${idleWrites} writes at N=${steady.map((summary) => summary.n).join(',')}`,
+    met: steady.length === 0 ? null : idleWrites === 0,
+  });
+
+  const rss = at(5000)?.peakRssMiB;
+  checks.push({ target: 'peak RSS under 256 MiB at N=5000', value: rss === undefined ? 'not measured' : `${rss.toFixed(0)} MiB`, met: rss === undefined ? null : rss < 256 });
+
+  const restart = at(1000)?.restart;
+  const restartSeconds = restart?.seconds ?? null;
+  checks.push({
+    target: 'restart resync of N=1000 under 10 s without writes',
+    value: restart === undefined ? 'not measured' : `${restartSeconds === null ? 'timed out' : `${restartSeconds.toFixed(1)} s`}, ${restart.writes} writes`,
+    met: restart === undefined ? null : restartSeconds !== null && restartSeconds < 10 && restart.writes === 0,
+  });
+  return checks;
+}
+
+const seconds = (value: number | null | undefined): string => (value === null || value === undefined ? 'timeout' : value.toFixed(1));
+const times = (value: number | null): string => (value === null ? '-' : `${value.toFixed(2)}x`);
+
+export function formatTable(summaries: SizeSummary[]): string {
+  const header = ['N', 'runs', 'floor s', 'operator s', 'ratio', 'upd floor s', 'upd operator s', 'upd ratio', 'idle writes', 'idle CPU s', 'peak RSS MiB', 'restart s', 'restart writes'];
+  const rows = summaries.map((summary) => [
+    String(summary.n),
+    String(summary.repeats),
+    seconds(summary.median.floorCreate),
+    seconds(summary.median.operatorCreate),
+    times(summary.ratio.create),
+    seconds(summary.median.floorUpdate),
+    seconds(summary.median.operatorUpdate),
+    times(summary.ratio.update),
+    summary.steady ? String(summary.steady.writes) : '-',
+    summary.steady ? summary.steady.cpuSeconds.toFixed(2) : '-',
+    summary.peakRssMiB.toFixed(0),
+    summary.restart ? seconds(summary.restart.seconds) : '-',
+    summary.restart ? String(summary.restart.writes) : '-',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}

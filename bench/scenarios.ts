@@ -1,0 +1,270 @@
+/**
+ * The measured runs. A floor run server-side applies the rendered objects itself and
+ * waits for the Deployments; an operator run creates Microservices and waits for the
+ * operator to report them Ready. Both then change every image once (the update wave).
+ * Every run uses a fresh namespace, deleted again before the next run starts, so one
+ * run's clean-up never overlaps another run's clock.
+ */
+import type { Microservice } from '../cdk8s/src/api/microservice.ts';
+import { DEFAULT_PLATFORM, type PlatformSettings } from '../cdk8s/src/api/platform.ts';
+import { renderMicroservice, type KubeObject } from '../cdk8s/src/render.ts';
+import { MERGE_PATCH, type KubeClient } from '../operator/src/kube/client.ts';
+import { DEPLOYMENT, MICROSERVICE, collectionPath, objectPath, resourceTypeOf } from '../operator/src/kube/resources.ts';
+import { FIELD_MANAGER, RECHECK_AFTER_WRITE_MS } from '../operator/src/runtime/constants.ts';
+import { createNamespace, deleteNamespace, runPool } from './cluster.ts';
+import { OperatorProcess, requestDelta, sleep, writesOf, type OperatorCounters } from './operator-process.ts';
+import { timeoutFor, type BenchOptions } from './options.ts';
+import { ConvergenceTracker } from './tracker.ts';
+import { IMAGES, benchMicroservice, deploymentConverged, microserviceConverged, microserviceName } from './workload.ts';
+
+/** Time allowed for an operator to start and list its caches. */
+const CACHE_SYNC_TIMEOUT_MS = 120_000;
+
+export interface BenchContext {
+  options: BenchOptions;
+  client: KubeClient;
+  repoRoot: string;
+  /** Kubernetes version as 1.NN, passed to rendering as the operator would detect it. */
+  kubernetesMinor: string;
+  /** Called with a one-line progress message. */
+  progress: (message: string) => void;
+}
+
+export interface WaveResult {
+  /** Seconds from the first write to the last object converging; null after a timeout. */
+  seconds: number | null;
+  /** Seconds the benchmark spent sending its own writes (creates, patches or applies). */
+  writeSeconds: number;
+  /** Objects converged when the wait ended. */
+  converged: number;
+}
+
+export interface FloorRun {
+  create: WaveResult;
+  update: WaveResult;
+  cleanupSeconds: number;
+}
+
+export interface SteadyResult {
+  seconds: number;
+  requests: Record<string, number>;
+  writes: number;
+  cpuSeconds: number;
+}
+
+export interface RestartResult {
+  /** Seconds from spawning the new process until every key was reconciled once; null after a timeout. */
+  seconds: number | null;
+  /** Seconds from 'caches synced' until every key was reconciled once. */
+  afterCacheSyncSeconds: number | null;
+  reconciledKeys: number;
+  requests: Record<string, number>;
+  writes: number;
+  peakRssMiB: number;
+}
+
+export interface OperatorRun {
+  create: WaveResult & { requests: Record<string, number> };
+  update: WaveResult & { requests: Record<string, number> };
+  /** Peak RSS of the operator through both waves and the steady-state window, in MiB. */
+  peakRssMiB: number;
+  /** Warning and error lines the operator logged; the first few are kept in `problems`. */
+  problemCount: number;
+  problems: string[];
+  steady?: SteadyResult;
+  restart?: RestartResult;
+  cleanupSeconds: number;
+}
+
+export function platformFor(context: BenchContext): PlatformSettings {
+  return { ...DEFAULT_PLATFORM, kubernetesVersion: context.kubernetesMinor, mesh: { enabled: context.options.mesh } };
+}
+
+/**
+ * The floor: the same rendered objects, applied with the operator's client and as many
+ * concurrent appliers as the operator has workers, with nothing else in between.
+ */
+export async function runFloor(context: BenchContext, size: number): Promise<FloorRun> {
+  const { client, options } = context;
+  const namespace = await createNamespace(client, `bench-floor-${size}`);
+  const tracker = new ConvergenceTracker<KubeObject>(client, DEPLOYMENT, namespace);
+  const platform = platformFor(context);
+  const applied: string[][] = [];
+
+  try {
+    await tracker.start();
+    const wave = async (image: string): Promise<WaveResult> => {
+      tracker.expect(size, deploymentConverged(image) as (object: KubeObject) => boolean);
+      const startedAt = performance.now();
+      await runPool(size, options.workers, async (index) => {
+        const objects = renderMicroservice(benchMicroservice(namespace, index, image), platform);
+        const previous = applied[index] ?? [];
+        applied[index] = objects.map((object) => JSON.stringify(object));
+        for (const [position, object] of objects.entries()) {
+          // Like the operator, skip objects that did not change, which leaves only the Deployment in an update.
+          if (previous[position] === applied[index][position]) continue;
+          const path = objectPath(resourceTypeOf(object.apiVersion, object.kind), object.metadata.namespace, object.metadata.name);
+          await client.apply(path, object, FIELD_MANAGER);
+        }
+      });
+      const writtenAt = performance.now();
+      return waveResult(await tracker.wait(timeoutFor(options, size)), startedAt, writtenAt);
+    };
+
+    context.progress(`floor N=${size}: create wave in ${namespace}`);
+    const create = await wave(IMAGES[0]);
+    context.progress(`floor N=${size}: create ${describeWave(create, size)}; update wave`);
+    const update = await wave(IMAGES[1]);
+    context.progress(`floor N=${size}: update ${describeWave(update, size)}`);
+    await tracker.stop();
+    return { create, update, cleanupSeconds: await deleteNamespace(client, namespace, cleanupTimeout(size)) };
+  } catch (error) {
+    await tracker.stop();
+    await deleteNamespace(client, namespace, cleanupTimeout(size)).catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface OperatorRunPlan {
+  /** Measure idle writes and CPU after the update wave. */
+  steady: boolean;
+  /** Restart the operator after the steady-state window and time its resync. */
+  restart: boolean;
+}
+
+/** Creates N Microservices for an operator watching only a fresh namespace, then changes every image. */
+export async function runOperator(context: BenchContext, size: number, plan: OperatorRunPlan): Promise<OperatorRun> {
+  const { client, options } = context;
+  const namespace = await createNamespace(client, `bench-operator-${size}`);
+  const tracker = new ConvergenceTracker<Microservice>(client, MICROSERVICE, namespace);
+  let operator: OperatorProcess | undefined;
+
+  try {
+    await tracker.start();
+    operator = startOperator(context, namespace, 'info');
+    await operator.waitForCacheSync(CACHE_SYNC_TIMEOUT_MS);
+    const running = operator;
+
+    const wave = async (image: string, write: (index: number) => Promise<unknown>) => {
+      tracker.expect(size, microserviceConverged(image));
+      const before = await running.counters();
+      const startedAt = performance.now();
+      await runPool(size, options.createConcurrency, async (index) => {
+        await write(index);
+      });
+      const writtenAt = performance.now();
+      const result = waveResult(await tracker.wait(timeoutFor(options, size)), startedAt, writtenAt);
+      return { ...result, requests: requestDelta((await running.counters()).requests, before.requests) };
+    };
+
+    context.progress(`operator N=${size}: create wave in ${namespace}`);
+    const create = await wave(IMAGES[0], (index) =>
+      client.request('POST', collectionPath(MICROSERVICE, namespace), { body: benchMicroservice(namespace, index, IMAGES[0]) }),
+    );
+    context.progress(`operator N=${size}: create ${describeWave(create, size)}; update wave`);
+    const update = await wave(IMAGES[1], (index) =>
+      client.request('PATCH', objectPath(MICROSERVICE, namespace, microserviceName(index)), {
+        body: { spec: { image: IMAGES[1] } },
+        contentType: MERGE_PATCH,
+      }),
+    );
+    context.progress(`operator N=${size}: update ${describeWave(update, size)}`);
+
+    let steady: SteadyResult | undefined;
+    if (plan.steady) {
+      context.progress(`operator N=${size}: steady state for ${options.idleSeconds} s`);
+      steady = await measureSteady(running, options.idleSeconds);
+    }
+    const peakRssMiB = running.peakRssMiB();
+    const problems = { problemCount: running.problemCount, problems: running.problems };
+    await running.stop();
+    operator = undefined;
+
+    let restart: RestartResult | undefined;
+    if (plan.restart) {
+      context.progress(`operator N=${size}: restart`);
+      restart = await measureRestart(context, namespace, size);
+    }
+    await tracker.stop();
+    const cleanupSeconds = await deleteNamespace(client, namespace, cleanupTimeout(size));
+    return { create, update, peakRssMiB, ...problems, steady, restart, cleanupSeconds };
+  } catch (error) {
+    await operator?.stop();
+    await tracker.stop();
+    await deleteNamespace(client, namespace, cleanupTimeout(size)).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function measureSteady(operator: OperatorProcess, idleSeconds: number): Promise<SteadyResult> {
+  const before = await operator.counters();
+  const cpuBefore = operator.cpuSeconds();
+  const startedAt = performance.now();
+  await sleep(idleSeconds * 1000);
+  const after = await operator.counters();
+  const requests = requestDelta(after.requests, before.requests);
+  return {
+    seconds: (performance.now() - startedAt) / 1000,
+    requests,
+    writes: writesOf(requests),
+    cpuSeconds: operator.cpuSeconds() - cpuBefore,
+  };
+}
+
+/**
+ * Starts a second operator on the converged namespace with debug logs, whose 'reconciled'
+ * line per key shows when every key has been through one reconcile. The writes are read
+ * once more after RECHECK_AFTER_WRITE_MS, so a write that queued a recheck is also seen.
+ */
+async function measureRestart(context: BenchContext, namespace: string, size: number): Promise<RestartResult> {
+  const operator = startOperator(context, namespace, 'debug');
+  try {
+    await operator.waitForCacheSync(CACHE_SYNC_TIMEOUT_MS);
+    const timeoutMs = timeoutFor(context.options, size);
+    const allReconciled = await Promise.race([
+      operator.waitForReconciledKeys(size).then(() => true),
+      sleep(timeoutMs).then(() => false),
+    ]);
+    const lastKeyAt = allReconciled ? Math.max(...operator.reconciledKeys.values()) : undefined;
+    await sleep(RECHECK_AFTER_WRITE_MS + 1_000);
+    const counters: OperatorCounters = await operator.counters();
+    const cachesSyncedAt = operator.cachesSyncedAt ?? operator.startedAt;
+    return {
+      seconds: lastKeyAt === undefined ? null : (lastKeyAt - operator.startedAt) / 1000,
+      afterCacheSyncSeconds: lastKeyAt === undefined ? null : (lastKeyAt - cachesSyncedAt) / 1000,
+      reconciledKeys: operator.reconciledKeys.size,
+      requests: counters.requests,
+      writes: writesOf(counters.requests),
+      peakRssMiB: operator.peakRssMiB(),
+    };
+  } finally {
+    await operator.stop();
+  }
+}
+
+function startOperator(context: BenchContext, namespace: string, logLevel: 'info' | 'debug'): OperatorProcess {
+  return new OperatorProcess({
+    repoRoot: context.repoRoot,
+    kubeconfig: context.options.kubeconfig,
+    namespace,
+    workers: context.options.workers,
+    mesh: context.options.mesh,
+    logLevel,
+    extraArgs: context.options.operatorArgs,
+  });
+}
+
+function waveResult(result: { reachedAt: number | undefined; count: number }, startedAt: number, writtenAt: number): WaveResult {
+  return {
+    seconds: result.reachedAt === undefined ? null : (result.reachedAt - startedAt) / 1000,
+    writeSeconds: (writtenAt - startedAt) / 1000,
+    converged: result.count,
+  };
+}
+
+function describeWave(wave: WaveResult, size: number): string {
+  return wave.seconds === null ? `timed out with ${wave.converged}/${size} converged` : `${wave.seconds.toFixed(1)} s`;
+}
+
+/** Namespace deletion removes every pod through kwok; allow about 0.2 s per Microservice. */
+const cleanupTimeout = (size: number): number => (120 + size * 0.2) * 1000;

@@ -1,0 +1,65 @@
+/**
+ * The benchmark's Microservices and the conditions that count one as converged. Each
+ * Microservice is the smallest useful one: one replica, one port, no probes.
+ */
+import { API_VERSION, KIND, type Microservice } from '../cdk8s/src/api/microservice.ts';
+import type { DeploymentLike } from '../operator/src/microservice/status.ts';
+
+export const IMAGES = ['ghcr.io/flywheel-bench/app:1.0.0', 'ghcr.io/flywheel-bench/app:1.0.1'] as const;
+
+export const microserviceName = (index: number): string => `svc-${String(index).padStart(5, '0')}`;
+
+export function benchMicroservice(namespace: string, index: number, image: string): Microservice {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: microserviceName(index), namespace },
+    spec: {
+      image,
+      replicas: 1,
+      ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+    },
+  };
+}
+
+/**
+ * A Microservice has converged on `image` when its status describes the current
+ * generation and its phase is Ready: the Ready condition is True and the rollout is
+ * complete. Ready alone is not enough after an image change, because the old pod keeps
+ * the Deployment available while the new one starts.
+ */
+export function microserviceConverged(image: string): (object: Microservice) => boolean {
+  return (object) => {
+    const status = object.status;
+    const ready = status?.conditions?.find((condition) => condition.type === 'Ready');
+    return (
+      object.spec.image === image &&
+      status?.observedGeneration === object.metadata.generation &&
+      status?.phase === 'Ready' &&
+      ready?.status === 'True'
+    );
+  };
+}
+
+interface DeploymentWithTemplate extends DeploymentLike {
+  spec?: DeploymentLike['spec'] & { template?: { spec?: { containers?: Array<{ image?: string }> } } };
+}
+
+/**
+ * A Deployment has converged on `image` when the controller observed its current
+ * generation and every desired replica is updated and available, with no old pods left:
+ * the same test the operator applies before it reports phase Ready.
+ */
+export function deploymentConverged(image: string): (object: DeploymentWithTemplate) => boolean {
+  return (object) => {
+    const desired = object.spec?.replicas ?? 1;
+    const status = object.status ?? {};
+    return (
+      object.spec?.template?.spec?.containers?.[0]?.image === image &&
+      (status.observedGeneration ?? 0) >= (object.metadata.generation ?? 0) &&
+      status.updatedReplicas === desired &&
+      status.replicas === desired &&
+      (status.availableReplicas ?? 0) >= desired
+    );
+  };
+}

@@ -1,0 +1,496 @@
+/**
+ * The chart's RBAC, enforced by the API server. The operator runs with a token of the
+ * ServiceAccount that charts/flywheel creates, bound only by the chart's Roles, so the
+ * RBAC authorizer checks every call of the lifecycle below. A recording proxy between
+ * the operator and the API server lists those calls, which are compared with the rules
+ * in both directions. Removing one rule must then break a scenario, which shows that the
+ * check can fail. The same run checks that `flywheel synth` writes exactly the objects
+ * the operator applied.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runSynthCommand } from '../../operator/src/cli/synth.ts';
+import { isSubset } from '../../operator/src/kube/compare.ts';
+import { loadKubeConfig } from '../../operator/src/manager.ts';
+import { requestAttributes, rulesAllow } from '../../operator/src/rbac/authorize.ts';
+import { operatorPermissions, type PolicyRule } from '../../operator/src/rbac/rules.ts';
+import {
+  KUBECONFIG,
+  REPO_ROOT,
+  applyCrd,
+  createNamespace,
+  deleteNamespace,
+  kubectl,
+  kubectlJson,
+  kubectlOk,
+  startOperator,
+  waitFor,
+  type OperatorProcess,
+} from './harness.ts';
+
+interface LiveObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    uid: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    ownerReferences?: unknown[];
+    managedFields?: Array<{ manager: string; operation: string; fieldsV1?: Record<string, unknown> }>;
+  };
+  spec?: any;
+  status?: any;
+}
+
+interface RecordedCall {
+  method: string;
+  url: string;
+  status: number;
+}
+
+const CHART = `${REPO_ROOT}charts/flywheel`;
+const OWNED_KINDS = 'deployments,services,serviceaccounts,configmaps,horizontalpodautoscalers,poddisruptionbudgets,destinationrules,virtualservices';
+
+let systemNamespace: string;
+let namespace: string;
+let release: string;
+let serviceAccount: string;
+let rbacManifest: string;
+let operatorKubeconfig: string;
+let workDirectory: string;
+let proxy: RecordingProxy;
+let operator: OperatorProcess;
+
+function helmBinary(): string {
+  const bin = execFileSync('bash', [`${REPO_ROOT}hack/build-control-plane.sh`], { encoding: 'utf8' }).trim();
+  return join(bin, 'helm');
+}
+
+const microservice = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'flywheel.dev/v1alpha1',
+  kind: 'Microservice',
+  metadata: { name, namespace },
+  spec: {
+    ports: [{ name: 'http', port: 80, targetPort: 8080 }],
+    probes: { readiness: { http: { path: '/readyz', port: 'http' } } },
+    ...spec,
+  },
+});
+
+const apply = (object: unknown) => kubectlOk(['apply', '--server-side', '--field-manager', 'rbac-test', '--force-conflicts', '-f', '-'], JSON.stringify(object));
+
+const tryGet = async (kind: string, name: string): Promise<LiveObject | undefined> => {
+  const result = await kubectl(['get', kind, name, '-n', namespace, '-o', 'json']);
+  return result.code === 0 ? (JSON.parse(result.stdout) as LiveObject) : undefined;
+};
+
+const get = async (kind: string, name: string): Promise<LiveObject> => {
+  const object = await tryGet(kind, name);
+  if (!object) throw new Error(`${kind} ${namespace}/${name} not found`);
+  return object;
+};
+
+async function ownedObjects(name: string): Promise<LiveObject[]> {
+  const list = await kubectlJson<{ items: LiveObject[] }>(['get', OWNED_KINDS, '-n', namespace, '-l', `flywheel.dev/microservice=${name}`]);
+  return list.items;
+}
+
+async function waitReady(name: string): Promise<LiveObject> {
+  return waitFor(`Microservice ${name} Ready`, async () => {
+    const object = await get('microservice', name);
+    const ready = (object.status?.conditions ?? []).find((condition: { type: string }) => condition.type === 'Ready');
+    const current = object.status?.observedGeneration === object.metadata.generation;
+    return ready?.status === 'True' && current ? object : undefined;
+  });
+}
+
+const forbiddenLines = () =>
+  operator.logs.filter((line) => /\b403\b|forbidden/i.test(JSON.stringify(line)));
+
+// --- Recording proxy -------------------------------------------------------------
+
+interface RecordingProxy {
+  url: string;
+  calls: RecordedCall[];
+  close(): Promise<void>;
+}
+
+/**
+ * A plain HTTP listener on 127.0.0.1 that forwards every request, with the caller's
+ * bearer token, to the API server over TLS and records method, URL and status. Watches
+ * stream through unchanged.
+ */
+async function startRecordingProxy(): Promise<RecordingProxy> {
+  const cluster = loadKubeConfig(KUBECONFIG).getCurrentCluster();
+  if (!cluster?.caData) throw new Error(`${KUBECONFIG} has no certificate-authority-data for its current cluster`);
+  const upstream = new URL(cluster.server);
+  const ca = Buffer.from(cluster.caData, 'base64');
+  const calls: RecordedCall[] = [];
+
+  const server: Server = createServer((incoming, outgoing) => {
+    const forward = httpsRequest(
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path: incoming.url,
+        method: incoming.method,
+        headers: { ...incoming.headers, host: upstream.host },
+        ca,
+      },
+      (response) => {
+        calls.push({ method: incoming.method ?? '', url: incoming.url ?? '', status: response.statusCode ?? 0 });
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(outgoing);
+      },
+    );
+    forward.on('error', (error) => {
+      if (!outgoing.headersSent) outgoing.writeHead(502);
+      outgoing.end(`proxy: ${error.message}`);
+    });
+    outgoing.on('close', () => forward.destroy());
+    incoming.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('recording proxy has no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    calls,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// --- Set-up ----------------------------------------------------------------------
+
+async function installChartRbac(): Promise<void> {
+  rbacManifest = execFileSync(
+    helmBinary(),
+    ['template', release, CHART, '--namespace', systemNamespace, '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml'],
+    { encoding: 'utf8' },
+  );
+  await kubectlOk(['apply', '-f', '-'], rbacManifest);
+}
+
+async function writeOperatorKubeconfig(): Promise<void> {
+  const token = (await kubectlOk(['create', 'token', serviceAccount, '-n', systemNamespace, '--duration', '2h'])).trim();
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'recording-proxy', cluster: { server: proxy.url } }],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: 'operator', context: { cluster: 'recording-proxy', user: serviceAccount } }],
+    'current-context': 'operator',
+  };
+  operatorKubeconfig = join(workDirectory, 'operator.kubeconfig');
+  await writeFile(operatorKubeconfig, JSON.stringify(config), { mode: 0o600 });
+}
+
+// A later --kubeconfig wins over the harness's admin kubeconfig.
+const startChartOperator = () =>
+  startOperator(['--namespaces', namespace, '--log-level', 'debug', '--kubeconfig', operatorKubeconfig]);
+
+beforeAll(async () => {
+  await applyCrd();
+  workDirectory = await mkdtemp(join(tmpdir(), 'flywheel-rbac-'));
+  systemNamespace = await createNamespace('rbac-system');
+  namespace = await createNamespace('rbac');
+  release = `rbac-${systemNamespace.slice(-6)}`;
+  serviceAccount = `${release}-flywheel`;
+  await installChartRbac();
+  proxy = await startRecordingProxy();
+  await writeOperatorKubeconfig();
+  operator = startChartOperator();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await proxy?.close();
+  if (rbacManifest) await kubectl(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], rbacManifest);
+  await deleteNamespace(namespace);
+  await deleteNamespace(systemNamespace);
+  if (workDirectory) await rm(workDirectory, { recursive: true, force: true });
+});
+
+// --- Scenarios -------------------------------------------------------------------
+
+const FULL_SPEC = {
+  image: 'ghcr.io/acme/orders:1.0.0',
+  replicas: 2,
+  logging: { enabled: true },
+};
+
+describe('operator with the chart ServiceAccount', () => {
+  it('creates every owned object', async () => {
+    await apply(microservice('orders', FULL_SPEC));
+    await waitReady('orders');
+    const kinds = (await ownedObjects('orders')).map((object) => object.kind).sort();
+    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'DestinationRule', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'VirtualService']);
+  });
+
+  it('rolls out an image change', async () => {
+    await apply(microservice('orders', { ...FULL_SPEC, image: 'ghcr.io/acme/orders:1.1.0' }));
+    const deployment = await waitFor('the new image in the Deployment', async () => {
+      const live = await get('deployment', 'orders');
+      return live.spec.template.spec.containers[0].image === 'ghcr.io/acme/orders:1.1.0' ? live : undefined;
+    });
+    expect(deployment.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/orders:1.1.0');
+    await waitReady('orders');
+  });
+
+  it('reverts a hand edit', async () => {
+    await kubectlOk(['set', 'image', '-n', namespace, 'deployment/orders', 'app=ghcr.io/evil/orders:6.6.6']);
+    const reverted = await waitFor('the image to be restored', async () => {
+      const live = await get('deployment', 'orders');
+      return live.spec.template.spec.containers[0].image === 'ghcr.io/acme/orders:1.1.0' ? live : undefined;
+    });
+    expect(reverted.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/orders:1.1.0');
+  });
+
+  it('starts an autoscaler', async () => {
+    await apply(microservice('orders', { ...FULL_SPEC, image: 'ghcr.io/acme/orders:1.1.0', autoscaling: { minReplicas: 2, maxReplicas: 4 } }));
+    const autoscaler = await waitFor('HorizontalPodAutoscaler orders', () => tryGet('horizontalpodautoscaler', 'orders'));
+    expect(autoscaler.spec.maxReplicas).toBe(4);
+  });
+
+  it('prunes objects of features turned off', async () => {
+    await apply(microservice('orders', { image: 'ghcr.io/acme/orders:1.1.0', replicas: 1, mesh: { enabled: false }, logging: { enabled: false } }));
+    const kinds = await waitFor('pruned objects', async () => {
+      const remaining = (await ownedObjects('orders')).map((object) => object.kind).sort();
+      return remaining.length === 3 ? remaining : undefined;
+    });
+    expect(kinds).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+  });
+
+  it('leaves deletion to the garbage collector', async () => {
+    await kubectlOk(['delete', 'microservice', 'orders', '-n', namespace]);
+    const remaining = await waitFor('children to be collected', async () => {
+      const objects = await ownedObjects('orders');
+      return objects.length === 0 ? objects : undefined;
+    });
+    expect(remaining).toEqual([]);
+  });
+
+  it('logs no 403', () => {
+    expect(forbiddenLines()).toEqual([]);
+  });
+
+  it('received no 403 from the API server', () => {
+    expect(proxy.calls.filter((call) => call.status === 403)).toEqual([]);
+  });
+});
+
+// --- Synth ---------------------------------------------------------------------
+
+/**
+ * Paths of the fields a manager set, from managedFields' fieldsV1: "f:name" is a field,
+ * "k:{...}" the list item with those keys, "v:..." a set item, and "." the item itself.
+ */
+function fieldPaths(fields: Record<string, unknown>, prefix: string[] = []): string[][] {
+  const paths: string[][] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === '.') continue;
+    const path = [...prefix, key];
+    const children = (value ?? {}) as Record<string, unknown>;
+    if (Object.keys(children).filter((child) => child !== '.').length === 0) paths.push(path);
+    else paths.push(...fieldPaths(children, path));
+  }
+  return paths;
+}
+
+/** Follows a fieldsV1 path through an object; false when any step is missing. */
+function hasFieldPath(object: unknown, path: string[]): boolean {
+  let current: unknown = object;
+  for (const step of path) {
+    if (step.startsWith('f:')) {
+      if (typeof current !== 'object' || current === null || Array.isArray(current)) return false;
+      current = (current as Record<string, unknown>)[step.slice(2)];
+    } else if (step.startsWith('k:')) {
+      const keys = JSON.parse(step.slice(2)) as Record<string, unknown>;
+      if (!Array.isArray(current)) return false;
+      current = current.find((item) => Object.entries(keys).every(([key, value]) => isSubset(value, (item as Record<string, unknown>)[key])));
+    } else if (step.startsWith('v:')) {
+      if (!Array.isArray(current)) return false;
+      const value: unknown = JSON.parse(step.slice(2));
+      current = current.find((item) => JSON.stringify(item) === JSON.stringify(value));
+    }
+    if (current === undefined) return false;
+  }
+  return true;
+}
+
+describe('flywheel synth', () => {
+  let synthesized: Array<{ kind: string; metadata: { name: string } }> = [];
+
+  beforeAll(async () => {
+    const spec = { ...FULL_SPEC, autoscaling: { minReplicas: 2, maxReplicas: 4 } };
+    await apply(microservice('inventory', spec));
+    await waitReady('inventory');
+
+    const input = join(workDirectory, 'inventory.yaml');
+    await writeFile(input, JSON.stringify(microservice('inventory', spec)));
+    const output: string[] = [];
+    const code = await runSynthCommand(['-f', input], { stdout: (text) => output.push(text), stderr: (text) => output.push(text) }, {});
+    if (code !== 0) throw new Error(`flywheel synth failed: ${output.join('')}`);
+    synthesized = parseAllDocuments(output.join('')).map((document) => document.toJS());
+  });
+
+  it('writes the kinds the operator applied', async () => {
+    const live = (await ownedObjects('inventory')).map((object) => `${object.kind}/${object.metadata.name}`).sort();
+    expect(synthesized.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(live);
+  });
+
+  it('matches every live field', async () => {
+    for (const object of synthesized) {
+      const live = await get(`${object.kind.toLowerCase()}`, object.metadata.name);
+      expect(isSubset(object, live), `${object.kind} ${object.metadata.name} differs from the live object`).toBe(true);
+    }
+  });
+
+  it('contains every field the operator applied', async () => {
+    for (const object of synthesized) {
+      const live = await get(`${object.kind.toLowerCase()}`, object.metadata.name);
+      const applied = live.metadata.managedFields?.find((entry) => entry.manager === 'flywheel' && entry.operation === 'Apply');
+      const missing = fieldPaths(applied?.fieldsV1 ?? {})
+        .filter((path) => path.join('/') !== 'f:metadata/f:ownerReferences' && !path.join('/').startsWith('f:metadata/f:ownerReferences/'))
+        .filter((path) => !hasFieldPath(object, path));
+      expect(missing, `${object.kind} ${object.metadata.name}`).toEqual([]);
+    }
+  });
+});
+
+// --- Calls against rules -------------------------------------------------------
+
+/** Each "group/resource:verb" a set of rules grants, expanded from the rule lists. */
+function grantedPermissions(rules: PolicyRule[]): Set<string> {
+  const granted = new Set<string>();
+  for (const rule of rules) {
+    for (const group of rule.apiGroups ?? []) {
+      for (const resource of rule.resources ?? []) {
+        for (const verb of rule.verbs) granted.add(`${group}/${resource}:${verb}`);
+      }
+    }
+  }
+  return granted;
+}
+
+/** Each "group/resource:verb" the operator used; an apply that created an object is authorized as create too. */
+function usedPermissions(calls: RecordedCall[]): Set<string> {
+  const used = new Set<string>();
+  for (const call of calls) {
+    const attributes = requestAttributes(call.method, call.url);
+    if (!attributes.isResourceRequest) continue;
+    const resource = attributes.subresource ? `${attributes.resource}/${attributes.subresource}` : attributes.resource;
+    used.add(`${attributes.apiGroup}/${resource}:${attributes.verb}`);
+    if (attributes.verb === 'patch' && call.status === 201) used.add(`${attributes.apiGroup}/${resource}:create`);
+  }
+  return used;
+}
+
+/**
+ * Grants the scenarios above do not use, each with the reason it stays: a rule missing
+ * from here and unused fails the test, so an unneeded grant cannot slip in.
+ */
+const UNUSED_GRANTS: Record<string, string> = {
+  'flywheel.dev/microservices/finalizers:update': 'only the OwnerReferencesPermissionEnforcement admission plugin checks it; the local API server does not run that plugin',
+  '/services:delete': 'a Service is pruned only when a Microservice drops all its ports',
+  '/serviceaccounts:delete': 'a ServiceAccount is pruned only when spec.serviceAccount.name changes',
+  'apps/deployments:delete': 'a Deployment is pruned only when a canary release ends',
+};
+
+describe('calls of the operator', () => {
+  const permissions = operatorPermissions();
+  const rules = [...permissions.manager, ...permissions.mesh];
+
+  it('are all allowed by the chart rules', () => {
+    const denied = proxy.calls
+      .map((call) => ({ call, attributes: requestAttributes(call.method, call.url) }))
+      .filter(({ attributes }) => attributes.isResourceRequest && !rulesAllow(rules, attributes))
+      .map(({ call }) => `${call.method} ${call.url}`);
+    expect(denied).toEqual([]);
+  });
+
+  it('use every granted permission', () => {
+    const used = usedPermissions(proxy.calls);
+    const unused = [...grantedPermissions(rules)].filter((permission) => !used.has(permission)).sort();
+    expect(unused).toEqual(Object.keys(UNUSED_GRANTS).sort());
+  });
+});
+
+// --- Least privilege -------------------------------------------------------------
+
+describe('chart ServiceAccount', () => {
+  const cases: Array<[string, string, string, boolean]> = [
+    ['create', 'deployments.apps', 'workload', true],
+    ['patch', 'microservices.flywheel.dev --subresource=status', 'workload', true],
+    ['watch', 'microservices.flywheel.dev', 'workload', true],
+    ['create', 'events', 'workload', true],
+    ['update', 'microservices.flywheel.dev', 'workload', false],
+    ['delete', 'microservices.flywheel.dev', 'workload', false],
+    ['get', 'secrets', 'workload', false],
+    ['list', 'pods', 'workload', false],
+    ['create', 'pods', 'workload', false],
+    ['update', 'deployments.apps', 'workload', false],
+    ['create', 'leases.coordination.k8s.io', 'workload', false],
+    ['create', 'namespaces', 'workload', false],
+    ['create', 'clusterrolebindings.rbac.authorization.k8s.io', 'workload', false],
+    ['create', 'tokenreviews.authentication.k8s.io', 'workload', true],
+  ];
+
+  it.each(cases)('%s %s: %s allowed=%s', async (verb, resource, scope, allowed) => {
+    const target = scope === 'workload' ? namespace : systemNamespace;
+    const result = await kubectl(['auth', 'can-i', verb, ...resource.split(' '), '-n', target, '--as', `system:serviceaccount:${systemNamespace}:${serviceAccount}`]);
+    expect(result.stdout.trim()).toBe(allowed ? 'yes' : 'no');
+  });
+});
+
+// --- The check bites ---------------------------------------------------------------
+
+describe('chart rules without create on Deployments', () => {
+  let original: string;
+
+  beforeAll(async () => {
+    const role = await kubectlJson<{ rules: PolicyRule[] }>(['get', 'clusterrole', `${release}-flywheel-manager`]);
+    original = JSON.stringify(role);
+    const apps = role.rules.find((rule) => rule.apiGroups?.includes('apps'));
+    if (!apps) throw new Error('the manager ClusterRole has no rule for the apps group');
+    apps.verbs = apps.verbs.filter((verb) => verb !== 'create');
+    await kubectlOk(['replace', '-f', '-'], JSON.stringify(role));
+  });
+
+  afterAll(async () => {
+    const role = JSON.parse(original) as { metadata: Record<string, unknown> };
+    delete role.metadata.resourceVersion;
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(role));
+  });
+
+  it('stop a new Microservice with 403', async () => {
+    await apply(microservice('payments', { image: 'ghcr.io/acme/payments:1.0.0' }));
+    const denied = await waitFor('a 403 on the Deployment', async () =>
+      proxy.calls.find((call) => call.status === 403 && call.url.includes('/deployments/payments')),
+    );
+    expect(denied.method).toBe('PATCH');
+  });
+
+  it('leave the Deployment uncreated', async () => {
+    expect(await tryGet('deployment', 'payments')).toBeUndefined();
+  });
+
+  it('report the failure in status', async () => {
+    const degraded = await waitFor('Degraded=True on payments', async () => {
+      const object = await get('microservice', 'payments');
+      const condition = (object.status?.conditions ?? []).find((entry: { type: string }) => entry.type === 'Degraded');
+      return condition?.status === 'True' ? condition : undefined;
+    });
+    expect(degraded.message).toMatch(/forbidden|403/i);
+  });
+});
