@@ -54,3 +54,28 @@ test: deps verify cluster-up ## Run every test suite against the local control p
 	@mkdir -p .flywheel
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.flywheel/test-results.json; \
 	  status=$$?; node hack/test-summary.ts .flywheel/test-results.json; exit $$status
+
+.PHONY: bench
+bench: deps cluster-up ## Time the operator against the API server's floor (BENCH_N=100,1000; see docs/benchmarks.md).
+	node bench/run.ts
+
+# Operator image and a kind cluster to run it in; these need Docker (or another engine
+# that kind supports), which the local control plane does not.
+IMAGE ?= ghcr.io/flywheel-dev/flywheel-operator
+TAG ?= $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+
+.PHONY: image
+image: ## Build the operator image IMAGE:TAG with Docker (default tag: package.json version).
+	docker build -t $(IMAGE):$(TAG) .
+
+.PHONY: kind-up
+kind-up: ## Create the kind cluster "flywheel" with Istio's CRDs (needs Docker and kind).
+	hack/kind-up.sh
+
+.PHONY: kind-deploy
+kind-deploy: image ## Load the image into kind and install the Helm chart there.
+	IMAGE=$(IMAGE) TAG=$(TAG) hack/kind-deploy.sh
+
+.PHONY: helm-lint
+helm-lint: tools ## Lint the Helm chart with helm lint --strict.
+	"$$(hack/build-control-plane.sh)/helm" lint --strict charts/flywheel

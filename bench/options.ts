@@ -16,6 +16,10 @@ export interface BenchOptions {
   idleSeconds: number;
   /** Start the operator with the mesh on and render the floor's objects the same way. */
   mesh: boolean;
+  /** Run the floor beside the operator; off, only the operator's own figures are measured. */
+  floor: boolean;
+  /** Run the update wave after the create wave. */
+  update: boolean;
   /** Concurrent requests the bench makes to create or patch the Microservices. */
   createConcurrency: number;
   /** Time limit of each wait for convergence, in seconds; undefined scales with the size. */
@@ -35,6 +39,8 @@ const OPTIONS = {
   workers: { type: 'string', env: 'BENCH_WORKERS', help: `Operator workers and floor concurrency; default ${DEFAULT_WORKERS}, the operator's default.` },
   'idle-seconds': { type: 'string', env: 'BENCH_IDLE_SECONDS', help: 'Steady-state window in seconds; default 120.' },
   mesh: { type: 'string', env: 'BENCH_MESH', help: 'Render Istio objects: true or false; default false.' },
+  floor: { type: 'string', env: 'BENCH_FLOOR', help: 'Run the floor beside the operator: true or false; default true.' },
+  update: { type: 'string', env: 'BENCH_UPDATE', help: 'Run the update wave: true or false; default true.' },
   'create-concurrency': { type: 'string', env: 'BENCH_CREATE_CONCURRENCY', help: 'Parallel creates and patches of Microservices; default 32.' },
   'timeout-seconds': { type: 'string', env: 'BENCH_TIMEOUT_SECONDS', help: 'Limit of each convergence wait in seconds; default 120 + 0.5 per Microservice.' },
   kubeconfig: { type: 'string', env: 'BENCH_KUBECONFIG', help: 'Kubeconfig of the cluster; default .flywheel/kubeconfig.' },
@@ -83,6 +89,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, repoRoot: s
     workers: value('workers') === undefined ? DEFAULT_WORKERS : parseInteger('workers', value('workers'), 1, 64),
     idleSeconds: value('idle-seconds') === undefined ? 120 : parseInteger('idle-seconds', value('idle-seconds'), 0, 3600),
     mesh: parseBoolean('mesh', value('mesh') ?? 'false'),
+    floor: parseBoolean('floor', value('floor') ?? 'true'),
+    update: parseBoolean('update', value('update') ?? 'true'),
     createConcurrency: value('create-concurrency') === undefined ? 32 : parseInteger('create-concurrency', value('create-concurrency'), 1, 256),
     timeoutSeconds: timeout === undefined ? undefined : parseInteger('timeout-seconds', timeout, 10, 24 * 3600),
     kubeconfig: value('kubeconfig') ?? `${repoRoot}.flywheel/kubeconfig`,

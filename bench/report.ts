@@ -10,6 +10,11 @@ export interface SizeSummary {
     operatorCreate: number | null;
     floorUpdate: number | null;
     operatorUpdate: number | null;
+    /** Seconds until every Deployment was applied, as defined in WaveResult.appliedSeconds. */
+    floorCreateApplied: number | null;
+    operatorCreateApplied: number | null;
+    floorUpdateApplied: number | null;
+    operatorUpdateApplied: number | null;
   };
   /** Operator median divided by floor median. */
   ratio: { create: number | null; update: number | null };
@@ -35,8 +40,12 @@ export function summarise(n: number, floor: FloorRun[], operator: OperatorRun[])
   const median_ = {
     floorCreate: median(floor.map((run) => run.create.seconds)),
     operatorCreate: median(operator.map((run) => run.create.seconds)),
-    floorUpdate: median(floor.map((run) => run.update.seconds)),
-    operatorUpdate: median(operator.map((run) => run.update.seconds)),
+    floorUpdate: median(floor.map((run) => run.update?.seconds ?? null)),
+    operatorUpdate: median(operator.map((run) => run.update?.seconds ?? null)),
+    floorCreateApplied: median(floor.map((run) => run.create.appliedSeconds)),
+    operatorCreateApplied: median(operator.map((run) => run.create.appliedSeconds)),
+    floorUpdateApplied: median(floor.map((run) => run.update?.appliedSeconds ?? null)),
+    operatorUpdateApplied: median(operator.map((run) => run.update?.appliedSeconds ?? null)),
   };
   const last = operator.at(-1);
   const perMicroservice = (requests: Record<string, number> | undefined) =>
@@ -46,7 +55,7 @@ export function summarise(n: number, floor: FloorRun[], operator: OperatorRun[])
     repeats: operator.length,
     median: median_,
     ratio: { create: ratioOf(median_.operatorCreate, median_.floorCreate), update: ratioOf(median_.operatorUpdate, median_.floorUpdate) },
-    requestsPerMicroservice: { create: perMicroservice(last?.create.requests), update: perMicroservice(last?.update.requests) },
+    requestsPerMicroservice: { create: perMicroservice(last?.create.requests), update: perMicroservice(last?.update?.requests) },
     peakRssMiB: Math.max(0, ...operator.map((run) => run.peakRssMiB), ...operator.map((run) => run.restart?.peakRssMiB ?? 0)),
     steady: operator.find((run) => run.steady)?.steady,
     restart: operator.find((run) => run.restart)?.restart,
@@ -89,27 +98,50 @@ export function checkTargets(summaries: SizeSummary[]): TargetCheck[] {
   return checks;
 }
 
-const seconds = (value: number | null | undefined): string => (value === null || value === undefined ? 'timeout' : value.toFixed(1));
+/** Seconds with one decimal; '-' when not measured, 'timeout' when a wait timed out. */
+const seconds = (value: number | null | undefined, measured = true): string => {
+  if (!measured) return '-';
+  return value === null || value === undefined ? 'timeout' : value.toFixed(1);
+};
 const times = (value: number | null): string => (value === null ? '-' : `${value.toFixed(2)}x`);
 
-export function formatTable(summaries: SizeSummary[]): string {
-  const header = ['N', 'runs', 'floor s', 'operator s', 'ratio', 'upd floor s', 'upd operator s', 'upd ratio', 'idle writes', 'idle CPU s', 'peak RSS MiB', 'restart s', 'restart writes'];
-  const rows = summaries.map((summary) => [
-    String(summary.n),
-    String(summary.repeats),
-    seconds(summary.median.floorCreate),
-    seconds(summary.median.operatorCreate),
-    times(summary.ratio.create),
-    seconds(summary.median.floorUpdate),
-    seconds(summary.median.operatorUpdate),
-    times(summary.ratio.update),
-    summary.steady ? String(summary.steady.writes) : '-',
-    summary.steady ? summary.steady.cpuSeconds.toFixed(2) : '-',
-    summary.peakRssMiB.toFixed(0),
-    summary.restart ? seconds(summary.restart.seconds) : '-',
-    summary.restart ? String(summary.restart.writes) : '-',
-  ]);
+/** Two tables: convergence against the floor, then the operator's steady-state costs. */
+export function formatTables(summaries: SizeSummary[]): string {
+  const convergence = formatTable(
+    ['N', 'runs', 'wave', 'floor s', 'operator s', 'ratio', 'floor applied s', 'operator applied s'],
+    summaries.flatMap((summary) => {
+      const { median: m, ratio } = summary;
+      const floor = summary.runs.floor.length > 0;
+      const update = summary.runs.operator.some((run) => run.update);
+      const rows = [
+        [String(summary.n), String(summary.repeats), 'create', seconds(m.floorCreate, floor), seconds(m.operatorCreate), times(ratio.create), seconds(m.floorCreateApplied, floor), seconds(m.operatorCreateApplied)],
+      ];
+      if (update) {
+        rows.push(['', '', 'update', seconds(m.floorUpdate, floor), seconds(m.operatorUpdate), times(ratio.update), seconds(m.floorUpdateApplied, floor), seconds(m.operatorUpdateApplied)]);
+      }
+      return rows;
+    }),
+  );
+  const costs = formatTable(
+    ['N', 'idle s', 'idle writes', 'idle reads', 'idle CPU s', 'peak RSS MiB', 'restart s', 'restart writes', 'create requests per Microservice'],
+    summaries.map((summary) => [
+      String(summary.n),
+      summary.steady ? summary.steady.seconds.toFixed(0) : '-',
+      summary.steady ? String(summary.steady.writes) : '-',
+      summary.steady ? String(summary.steady.requests.GET ?? 0) : '-',
+      summary.steady ? summary.steady.cpuSeconds.toFixed(2) : '-',
+      summary.peakRssMiB.toFixed(0),
+      summary.restart ? seconds(summary.restart.seconds) : '-',
+      summary.restart ? String(summary.restart.writes) : '-',
+      Object.entries(summary.requestsPerMicroservice.create).map(([method, count]) => `${method} ${count}`).join(', '),
+    ]),
+  );
+  return `${convergence}\n\n${costs}`;
+}
+
+function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padStart(widths[column] ?? 0))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }

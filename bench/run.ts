@@ -12,7 +12,7 @@ import { BENCH_LABEL, applyCrd, deleteNamespace, ensurePodCapacity, kubernetesVe
 import { LoadMeter, describeMachine, type Machine } from './machine.ts';
 import { OperatorProcess, isolationArgs } from './operator-process.ts';
 import { BenchOptionError, helpText, parseOptions, repeatsFor, type BenchOptions } from './options.ts';
-import { checkTargets, formatTable, summarise, type SizeSummary } from './report.ts';
+import { checkTargets, formatTables, summarise, type SizeSummary } from './report.ts';
 import { runFloor, runOperator, type BenchContext, type FloorRun, type OperatorRun } from './scenarios.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -60,16 +60,33 @@ async function main(argv: string[]): Promise<number> {
   };
   const load = new LoadMeter();
   const summaries: SizeSummary[] = [];
+  const report = (complete: boolean) =>
+    writeResults(options.output, {
+      complete,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: Math.round((performance.now() - clock) / 1000),
+      command: commandLine(argv),
+      machine,
+      load: load.read(),
+      options: { ...options, kubeconfig: undefined, output: undefined },
+      benchNodesAdded: nodesAdded,
+      sizes: summaries,
+      targets: checkTargets(summaries),
+    });
+
   for (const size of options.sizes) {
     const repeats = repeatsFor(options, size);
     const floor: FloorRun[] = [];
     const operator: OperatorRun[] = [];
     for (let run = 0; run < repeats; run += 1) {
       const last = run === repeats - 1;
-      floor.push(await runFloor(context, size));
+      if (options.floor) floor.push(await runFloor(context, size));
       operator.push(await runOperator(context, size, { steady: last, restart: last }));
+      // The file is rewritten after every run, so an interrupted benchmark still leaves its figures.
+      if (run > 0) summaries.pop();
+      summaries.push(summarise(size, floor, operator));
+      report(false);
     }
-    summaries.push(summarise(size, floor, operator));
   }
   const machineLoad = load.read();
   const targets = checkTargets(summaries);
@@ -80,28 +97,20 @@ async function main(argv: string[]): Promise<number> {
     `machine load during the run: ${machineLoad.busyPercent}% of all cores busy; load average ${machineLoad.loadAverage.join(' ')}`,
     `workers ${options.workers}, mesh ${options.mesh ? 'on' : 'off'}, idle window ${options.idleSeconds} s; times are medians in seconds`,
     '',
-    formatTable(summaries),
+    formatTables(summaries),
     '',
     ...targets.map((check) => `${check.met === null ? 'not measured' : check.met ? 'met   ' : 'MISSED'}  ${check.target}: ${check.value}`),
     '',
   ];
   process.stdout.write(output.join('\n'));
-
-  mkdirSync(dirname(options.output), { recursive: true });
-  const results = {
-    startedAt: startedAt.toISOString(),
-    durationSeconds: Math.round((performance.now() - clock) / 1000),
-    command: commandLine(argv),
-    machine,
-    load: machineLoad,
-    options: { ...options, kubeconfig: undefined, output: undefined },
-    benchNodesAdded: nodesAdded,
-    sizes: summaries,
-    targets,
-  };
-  writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+  report(true);
   progress(`wrote ${options.output}`);
   return 0;
+}
+
+function writeResults(path: string, results: Record<string, unknown>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function describe(machine: Machine): string {

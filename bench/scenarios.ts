@@ -14,8 +14,8 @@ import { FIELD_MANAGER, RECHECK_AFTER_WRITE_MS } from '../operator/src/runtime/c
 import { createNamespace, deleteNamespace, runPool } from './cluster.ts';
 import { OperatorProcess, requestDelta, sleep, writesOf, type OperatorCounters } from './operator-process.ts';
 import { timeoutFor, type BenchOptions } from './options.ts';
-import { ConvergenceTracker } from './tracker.ts';
-import { IMAGES, benchMicroservice, deploymentConverged, microserviceConverged, microserviceName } from './workload.ts';
+import { ConvergenceTracker, type WaitResult } from './tracker.ts';
+import { IMAGES, benchMicroservice, deploymentConverged, microserviceConverged, microserviceName, templateImage } from './workload.ts';
 
 /** Time allowed for an operator to start and list its caches. */
 const CACHE_SYNC_TIMEOUT_MS = 120_000;
@@ -35,13 +35,19 @@ export interface WaveResult {
   seconds: number | null;
   /** Seconds the benchmark spent sending its own writes (creates, patches or applies). */
   writeSeconds: number;
+  /**
+   * Seconds until every Deployment carried the wave's image: when the floor's applies
+   * returned, or when the watch showed the operator's last apply; null if that never happened.
+   */
+  appliedSeconds: number | null;
   /** Objects converged when the wait ended. */
   converged: number;
 }
 
 export interface FloorRun {
   create: WaveResult;
-  update: WaveResult;
+  /** Absent when the run skipped the update wave. */
+  update?: WaveResult;
   cleanupSeconds: number;
 }
 
@@ -65,7 +71,8 @@ export interface RestartResult {
 
 export interface OperatorRun {
   create: WaveResult & { requests: Record<string, number> };
-  update: WaveResult & { requests: Record<string, number> };
+  /** Absent when the run skipped the update wave. */
+  update?: WaveResult & { requests: Record<string, number> };
   /** Peak RSS of the operator through both waves and the steady-state window, in MiB. */
   peakRssMiB: number;
   /** Warning and error lines the operator logged; the first few are kept in `problems`. */
@@ -108,14 +115,17 @@ export async function runFloor(context: BenchContext, size: number): Promise<Flo
         }
       });
       const writtenAt = performance.now();
-      return waveResult(await tracker.wait(timeoutFor(options, size)), startedAt, writtenAt);
+      return waveResult(await tracker.wait(timeoutFor(options, size)), startedAt, writtenAt, writtenAt);
     };
 
     context.progress(`floor N=${size}: create wave in ${namespace}`);
     const create = await wave(IMAGES[0]);
-    context.progress(`floor N=${size}: create ${describeWave(create, size)}; update wave`);
-    const update = await wave(IMAGES[1]);
-    context.progress(`floor N=${size}: update ${describeWave(update, size)}`);
+    context.progress(`floor N=${size}: create ${describeWave(create, size)}`);
+    let update: WaveResult | undefined;
+    if (options.update) {
+      update = await wave(IMAGES[1]);
+      context.progress(`floor N=${size}: update ${describeWave(update, size)}`);
+    }
     await tracker.stop();
     return { create, update, cleanupSeconds: await deleteNamespace(client, namespace, cleanupTimeout(size)) };
   } catch (error) {
@@ -137,23 +147,28 @@ export async function runOperator(context: BenchContext, size: number, plan: Ope
   const { client, options } = context;
   const namespace = await createNamespace(client, `bench-operator-${size}`);
   const tracker = new ConvergenceTracker<Microservice>(client, MICROSERVICE, namespace);
+  const children = new ConvergenceTracker<KubeObject>(client, DEPLOYMENT, namespace);
   let operator: OperatorProcess | undefined;
 
   try {
     await tracker.start();
+    await children.start();
     operator = startOperator(context, namespace, 'info');
     await operator.waitForCacheSync(CACHE_SYNC_TIMEOUT_MS);
     const running = operator;
 
     const wave = async (image: string, write: (index: number) => Promise<unknown>) => {
       tracker.expect(size, microserviceConverged(image));
+      children.expect(size, (object) => templateImage(object) === image);
       const before = await running.counters();
       const startedAt = performance.now();
       await runPool(size, options.createConcurrency, async (index) => {
         await write(index);
       });
       const writtenAt = performance.now();
-      const result = waveResult(await tracker.wait(timeoutFor(options, size)), startedAt, writtenAt);
+      const converged = await tracker.wait(timeoutFor(options, size));
+      const applied = await children.wait(0);
+      const result = waveResult(converged, startedAt, writtenAt, applied.reachedAt);
       return { ...result, requests: requestDelta((await running.counters()).requests, before.requests) };
     };
 
@@ -161,14 +176,17 @@ export async function runOperator(context: BenchContext, size: number, plan: Ope
     const create = await wave(IMAGES[0], (index) =>
       client.request('POST', collectionPath(MICROSERVICE, namespace), { body: benchMicroservice(namespace, index, IMAGES[0]) }),
     );
-    context.progress(`operator N=${size}: create ${describeWave(create, size)}; update wave`);
-    const update = await wave(IMAGES[1], (index) =>
-      client.request('PATCH', objectPath(MICROSERVICE, namespace, microserviceName(index)), {
-        body: { spec: { image: IMAGES[1] } },
-        contentType: MERGE_PATCH,
-      }),
-    );
-    context.progress(`operator N=${size}: update ${describeWave(update, size)}`);
+    context.progress(`operator N=${size}: create ${describeWave(create, size)}, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
+    let update: OperatorRun['update'];
+    if (options.update) {
+      update = await wave(IMAGES[1], (index) =>
+        client.request('PATCH', objectPath(MICROSERVICE, namespace, microserviceName(index)), {
+          body: { spec: { image: IMAGES[1] } },
+          contentType: MERGE_PATCH,
+        }),
+      );
+      context.progress(`operator N=${size}: update ${describeWave(update, size)}, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
+    }
 
     let steady: SteadyResult | undefined;
     if (plan.steady) {
@@ -186,11 +204,13 @@ export async function runOperator(context: BenchContext, size: number, plan: Ope
       restart = await measureRestart(context, namespace, size);
     }
     await tracker.stop();
+    await children.stop();
     const cleanupSeconds = await deleteNamespace(client, namespace, cleanupTimeout(size));
     return { create, update, peakRssMiB, ...problems, steady, restart, cleanupSeconds };
   } catch (error) {
     await operator?.stop();
     await tracker.stop();
+    await children.stop();
     await deleteNamespace(client, namespace, cleanupTimeout(size)).catch(() => undefined);
     throw error;
   }
@@ -254,10 +274,11 @@ function startOperator(context: BenchContext, namespace: string, logLevel: 'info
   });
 }
 
-function waveResult(result: { reachedAt: number | undefined; count: number }, startedAt: number, writtenAt: number): WaveResult {
+function waveResult(result: WaitResult, startedAt: number, writtenAt: number, appliedAt: number | undefined): WaveResult {
   return {
     seconds: result.reachedAt === undefined ? null : (result.reachedAt - startedAt) / 1000,
     writeSeconds: (writtenAt - startedAt) / 1000,
+    appliedSeconds: appliedAt === undefined ? null : (appliedAt - startedAt) / 1000,
     converged: result.count,
   };
 }

@@ -45,6 +45,9 @@ interface DeploymentWithTemplate extends DeploymentLike {
   spec?: DeploymentLike['spec'] & { template?: { spec?: { containers?: Array<{ image?: string }> } } };
 }
 
+/** Image of the first container of a Deployment's pod template. */
+export const templateImage = (object: DeploymentWithTemplate): string | undefined => object.spec?.template?.spec?.containers?.[0]?.image;
+
 /**
  * A Deployment has converged on `image` when the controller observed its current
  * generation and every desired replica is updated and available, with no old pods left:
@@ -55,7 +58,7 @@ export function deploymentConverged(image: string): (object: DeploymentWithTempl
     const desired = object.spec?.replicas ?? 1;
     const status = object.status ?? {};
     return (
-      object.spec?.template?.spec?.containers?.[0]?.image === image &&
+      templateImage(object) === image &&
       (status.observedGeneration ?? 0) >= (object.metadata.generation ?? 0) &&
       status.updatedReplicas === desired &&
       status.replicas === desired &&

@@ -57,7 +57,7 @@ export interface LeaderElectionConfig {
 /** A TCP listen address; host "" listens on all interfaces. */
 export interface BindAddress {
   host: string;
-  /** 0 asks the operating system for a free port. */
+  /** 0 lets the operating system pick a free port. */
   port: number;
 }
 

@@ -127,10 +127,10 @@ function startWorkersWhenLeading(
 }
 
 /**
- * The graceful path: stop handing out keys, let running reconciles finish within the
- * timeout, release the Lease, close the HTTP servers. The Lease is renewed until the
- * reconciles are done, and kept when they outlast the timeout: releasing it then would
- * let a new leader write while this process still does.
+ * Shuts down gracefully: stops handing out keys, lets running reconciles finish within
+ * the timeout, releases the Lease and closes the HTTP servers. The Lease is renewed until
+ * the reconciles are done. It is kept when they outlast the timeout, because releasing it
+ * then would let a new leader write while this process still does.
  */
 async function shutDown(
   signal: NodeJS.Signals,
@@ -142,6 +142,9 @@ async function shutDown(
   failed: Promise<number>,
 ): Promise<number> {
   log.info('stopping', { signal, timeoutMs: config.gracefulShutdownTimeoutMs });
+  // A standby stops competing at once, so it cannot become leader while shutting down.
+  if (elector && !elector.isLeader) await elector.stop(false);
+
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.gracefulShutdownTimeoutMs)));
   const outcome = await Promise.race([manager.stop().then(() => 'drained' as const), timedOut, failed]);
@@ -149,7 +152,7 @@ async function shutDown(
   if (typeof outcome === 'number') return outcome;
   const drained = outcome === 'drained';
   if (!drained) {
-    log.error('graceful shutdown timed out with reconciles still running; keeping the leader lease until it expires', {
+    log.error('graceful shutdown timed out with reconciles still running, so the leader lease is kept until it expires', {
       timeoutMs: config.gracefulShutdownTimeoutMs,
     });
   }
@@ -193,7 +196,7 @@ function watchStopSignals(log: Logger): StopSignals {
 
 /**
  * Runs a start-up step, retrying it with a doubling delay while it fails with a
- * transient API error (no answer, 429 or 5xx anywhere in the cause chain).
+ * transient API error (no response, 429 or 5xx anywhere in the cause chain).
  */
 async function retryTransient<T>(step: string, log: Logger, run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {

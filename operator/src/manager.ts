@@ -144,7 +144,10 @@ export class Manager {
         onUpdate: (previous, current) => {
           if (specOrMetadataChanged(previous, current)) this.queue.add(objectKey(current));
         },
-        onDelete: (object) => this.reconciler.desired.forget(object.metadata.uid),
+        onDelete: (object) => {
+          this.reconciler.desired.forget(object.metadata.uid);
+          this.reconciler.releases.forget(object.metadata.namespace, object.metadata.name);
+        },
       });
     }
     const enqueueOwner = (object: KubeObject) => {

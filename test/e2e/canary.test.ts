@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { revisionOf } from '../../cdk8s/src/release/revision.ts';
 import { runReleaseCommand } from '../../operator/src/cli/release.ts';
 import type { RunningService } from '../../services/common/src/server.ts';
@@ -109,12 +109,23 @@ async function tryGet(kind: string, name: string, ns = namespace): Promise<Live 
   return result.code === 0 ? (JSON.parse(result.stdout) as Live) : undefined;
 }
 
+/** Waits until the release of `name` passes `check`; a timeout reports the last release status and operator errors. */
 async function waitRelease(name: string, what: string, check: (release: any, object: Live) => boolean, timeoutMs = 60_000, ns = namespace): Promise<Live> {
-  return waitFor(`${name}: ${what}`, async () => {
-    const object = await get('microservice', name, ns);
-    const release = object.status?.release;
-    return release && check(release, object) ? object : undefined;
-  }, timeoutMs, 200);
+  let last: unknown;
+  try {
+    return await waitFor(`${name}: ${what}`, async () => {
+      const object = await get('microservice', name, ns);
+      last = object.status?.release;
+      return object.status?.release && check(object.status.release, object) ? object : undefined;
+    }, timeoutMs, 200);
+  } catch (error) {
+    const problems = operator.logs.filter((line) => line.level === 'error' || line.level === 'warn').slice(-5);
+    const children = await kubectl(['get', 'deployment,virtualservice,destinationrule', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name} gen={.metadata.generation} observed={.status.observedGeneration} available={.status.availableReplicas} routes={.spec.http[0].route[*].weight} subsets={.spec.subsets[*].name}{"\\n"}{end}']);
+    throw new Error(
+      `${(error as Error).message}; last release status: ${JSON.stringify(last)}; children: ${children.stdout}; operator warnings: ${JSON.stringify(problems)}`,
+      { cause: error },
+    );
+  }
 }
 
 /** Scrapes `service` as the pods of Microservice `name` at `revision`, and waits until Prometheus has it. */
@@ -165,6 +176,21 @@ async function events(name: string, ns = namespace): Promise<Array<{ type: strin
   ]);
   return list.items.filter((event) => event.involvedObject.name === name);
 }
+
+/**
+ * Applies this tree's CRD again when the live one lacks the canary fields. The local
+ * control plane is shared, and a test run from an older tree may have applied its CRD,
+ * which prunes spec.release.canary from every Microservice.
+ */
+async function ensureCrd(): Promise<void> {
+  const crd = await kubectlJson<any>(['get', 'crd', 'microservices.flywheel.dev']);
+  const release = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.release;
+  if (release?.properties?.canary) return;
+  console.warn('the live Microservice CRD lacks spec.release.canary; applying this tree\'s CRD again');
+  await applyCrd();
+}
+
+beforeEach(ensureCrd);
 
 beforeAll(async () => {
   await applyCrd();

@@ -2,8 +2,9 @@
  * A fault-injecting proxy in front of the local API server, for tests of how the operator
  * handles throttling and server errors. It listens with plain HTTP on 127.0.0.1, forwards
  * each request to the API server over HTTPS with the admin client certificate of the
- * kubeconfig, and answers the requests that a fault rule picks with 429 (and Retry-After)
- * or 500/503 and a Kubernetes Status body, without forwarding them. Watches stream through.
+ * kubeconfig. Requests that a fault rule picks are not forwarded: the proxy responds with
+ * 429 (and Retry-After) or 500/503 and a Kubernetes Status body. A delay fault forwards
+ * the request late instead. Watches stream through.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
-/** One request as the fault rule sees it. */
+/** One request, as passed to the fault rule. */
 export interface ProxiedRequest {
   method: string;
   /** Path and query, as /apis/apps/v1/deployments?watch=true. */
@@ -23,7 +24,10 @@ export interface ProxiedRequest {
   sequence: number;
 }
 
-export type Fault = { status: 429; retryAfterSeconds: number } | { status: 500 } | { status: 503 };
+export type StatusFault = { status: 429; retryAfterSeconds: number } | { status: 500 } | { status: 503 };
+/** Forwards the request after `delayMs`, unless the client gave up by then. */
+export type DelayFault = { delayMs: number };
+export type Fault = StatusFault | DelayFault;
 
 /** Picks the fault for a request, or undefined to forward it. */
 export type FaultRule = (request: ProxiedRequest) => Fault | undefined;
@@ -69,15 +73,15 @@ export function faultFraction(fraction: number, faults: Fault[], seed = 1): Faul
   };
 }
 
-const REASONS: Record<Fault['status'], string> = { 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
+const REASONS: Record<StatusFault['status'], string> = { 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' };
 
 export class FaultProxy {
   /** Base URL of the proxy. */
   readonly url: string;
   /** A kubeconfig that points at the proxy; it carries no credentials. */
   readonly kubeconfigPath: string;
-  /** Requests forwarded, and faults answered by status code. */
-  readonly counts = { forwarded: 0, injected: new Map<number, number>() };
+  /** Requests forwarded (delayed ones included), delayed, and answered with a fault status by code. */
+  readonly counts = { forwarded: 0, delayed: 0, injected: new Map<number, number>() };
   private rule: FaultRule;
   private sequence = 0;
   private readonly server: Server;
@@ -126,6 +130,15 @@ export class FaultProxy {
     const url = request.url ?? '/';
     const proxied: ProxiedRequest = { method: request.method ?? 'GET', url, watch: /[?&]watch=(true|1)/.test(url), sequence: this.sequence };
     const fault = this.rule(proxied);
+    if (fault && 'delayMs' in fault) {
+      this.counts.delayed += 1;
+      const timer = setTimeout(() => {
+        this.counts.forwarded += 1;
+        forward(request, response, upstream);
+      }, fault.delayMs);
+      response.once('close', () => clearTimeout(timer));
+      return;
+    }
     if (fault) {
       this.counts.injected.set(fault.status, (this.counts.injected.get(fault.status) ?? 0) + 1);
       request.resume();
@@ -184,7 +197,7 @@ function forward(request: IncomingMessage, response: ServerResponse, upstream: U
   request.pipe(outgoing);
 }
 
-function answerFault(response: ServerResponse, fault: Fault): void {
+function answerFault(response: ServerResponse, fault: StatusFault): void {
   if (fault.status === 429) response.setHeader('Retry-After', String(fault.retryAfterSeconds));
   answerStatus(response, fault.status, REASONS[fault.status], `fault proxy: injected ${fault.status}`);
 }

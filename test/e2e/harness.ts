@@ -71,7 +71,7 @@ export async function applyCrd(): Promise<void> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after the timeout. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -100,7 +100,10 @@ export interface OperatorProcess {
 /** Starts the operator from source with JSON logs, watching the given namespaces. */
 export function startOperator(args: string[] = [], env: NodeJS.ProcessEnv = {}): OperatorProcess {
   requireCluster();
-  const child = spawn(process.execPath, [`${REPO_ROOT}operator/src/main.ts`, '--kubeconfig', KUBECONFIG, '--log-format', 'json', ...args], {
+  // Free ports for metrics and probes, so operators of concurrent tests never collide on
+  // the defaults 8080 and 8081; a later flag in `args` overrides these.
+  const ports = ['--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [`${REPO_ROOT}operator/src/main.ts`, '--kubeconfig', KUBECONFIG, '--log-format', 'json', ...ports, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -122,7 +122,7 @@ describe('traffic defaults', () => {
     expect(account.automountServiceAccountToken).toBe(false);
   });
 
-  it('runs the pods as that ServiceAccount without a token', async () => {
+  it('runs pods as the ServiceAccount', async () => {
     const pod = (await get('deployment', 'pair')).spec.template.spec;
     expect(pod.serviceAccountName).toBe('pair');
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -143,7 +143,7 @@ describe('traffic defaults', () => {
     expect(await replicasOf('pair')).toBe(2);
   });
 
-  it('adds the PodDisruptionBudget when replicas reach 2', async () => {
+  it('adds the budget at 2 replicas', async () => {
     await patchSpec('single', { replicas: 2 });
     const budget = await waitPresent('poddisruptionbudget', 'single');
     expect(budget.metadata.name).toBe('single');
@@ -180,7 +180,7 @@ describe('traffic settings', () => {
     expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe('arn:aws:iam::123456789012:role/orders');
   });
 
-  it('removes the timeout when the spec drops it', async () => {
+  it('drops a removed timeout', async () => {
     const before = await get('virtualservice.networking.istio.io', 'resilient');
     await kubectlOk(['patch', 'microservice', 'resilient', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/spec/timeout"}]']);
     const after = await waitReapplied('virtualservice.networking.istio.io', 'resilient', before.metadata.annotations?.[CONFIG_HASH]);
@@ -195,14 +195,14 @@ describe('traffic settings', () => {
     expect(after.spec.http[0].retries).toEqual({ attempts: 0 });
   });
 
-  it('removes the circuit breaker when the spec drops it', async () => {
+  it('drops a removed circuit breaker', async () => {
     const before = await get('destinationrule.networking.istio.io', 'resilient');
     await patchSpec('resilient', { circuitBreaker: null });
     const after = await waitReapplied('destinationrule.networking.istio.io', 'resilient', before.metadata.annotations?.[CONFIG_HASH]);
     expect(after.spec).not.toHaveProperty('trafficPolicy');
   });
 
-  it('removes the IAM role annotation when the spec drops it', async () => {
+  it('drops a removed IAM role', async () => {
     const before = await get('serviceaccount', 'resilient');
     await patchSpec('resilient', { serviceAccount: null });
     const after = await waitReapplied('serviceaccount', 'resilient', before.metadata.annotations?.[CONFIG_HASH]);
@@ -226,7 +226,7 @@ describe('autoscaling', () => {
     expect(autoscaler.spec.maxReplicas).toBe(6);
   });
 
-  it('leaves replicas out of the operator configuration', async () => {
+  it('leaves replicas to other managers', async () => {
     const deployment = await kubectlJson<Live>(['get', 'deployment', 'elastic', '-n', namespace, '--show-managed-fields']);
     const managers = (deployment.metadata.managedFields ?? []) as Array<{ manager: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }>;
     const flywheel = managers.find((entry) => entry.manager === 'flywheel');
@@ -247,7 +247,7 @@ describe('autoscaling', () => {
     expect(await replicasOf('elastic')).toBe(5);
   });
 
-  it('keeps the count when the pod template changes', async () => {
+  it('keeps count across template changes', async () => {
     const before = await get('deployment', 'elastic');
     await patchSpec('elastic', { env: [{ name: 'FEATURE', value: 'on' }] });
     const after = await waitReapplied('deployment', 'elastic', before.metadata.annotations?.[CONFIG_HASH]);
@@ -255,7 +255,7 @@ describe('autoscaling', () => {
     expect(after.spec.replicas).toBe(5);
   });
 
-  it('keeps the running count when autoscaling is switched on', async () => {
+  it('keeps count when autoscaling starts', async () => {
     await apply(microservice('handoff', { replicas: 3 }));
     const before = await waitFor('Deployment handoff at 3 replicas', async () => {
       const live = await tryGet('deployment', 'handoff');
@@ -268,7 +268,7 @@ describe('autoscaling', () => {
     expect(after.spec.replicas).toBe(3);
   });
 
-  it('restores spec.replicas when autoscaling is switched off', async () => {
+  it('restores replicas when autoscaling stops', async () => {
     await patchSpec('elastic', { autoscaling: { ...autoscaling, enabled: false } });
     await waitAbsent('horizontalpodautoscaler', 'elastic');
     const deployment = await waitFor('Deployment elastic at 3 replicas', async () => {
@@ -288,19 +288,19 @@ describe('feature removal', () => {
     await waitPresent('virtualservice.networking.istio.io', 'removal');
   });
 
-  it('deletes the HorizontalPodAutoscaler when autoscaling is removed', async () => {
+  it('deletes the autoscaler', async () => {
     await kubectlOk(['patch', 'microservice', 'removal', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/spec/autoscaling"}]']);
     await waitAbsent('horizontalpodautoscaler', 'removal');
     expect(await tryGet('horizontalpodautoscaler', 'removal')).toBeUndefined();
   });
 
-  it('deletes the PodDisruptionBudget when it is disabled', async () => {
+  it('deletes the disruption budget', async () => {
     await patchSpec('removal', { disruptionBudget: { enabled: false } });
     await waitAbsent('poddisruptionbudget', 'removal');
     expect(await tryGet('poddisruptionbudget', 'removal')).toBeUndefined();
   });
 
-  it('deletes the Istio objects when the mesh is disabled', async () => {
+  it('deletes the Istio objects', async () => {
     await patchSpec('removal', { mesh: { enabled: false } });
     await waitAbsent('destinationrule.networking.istio.io', 'removal');
     await waitAbsent('virtualservice.networking.istio.io', 'removal');
@@ -313,7 +313,7 @@ describe('feature removal', () => {
     expect(await tryGet('serviceaccount', 'removal')).toBeDefined();
   });
 
-  it('deletes after an operator restart too', async () => {
+  it('deletes after an operator restart', async () => {
     await patchSpec('removal', { disruptionBudget: { enabled: true }, mesh: { enabled: true } });
     await waitPresent('poddisruptionbudget', 'removal');
     await waitPresent('virtualservice.networking.istio.io', 'removal');

@@ -11,13 +11,13 @@ export interface MeshSpec {
  * `outlierDetection`). Unset fields keep Istio's defaults, quoted from istio.io/api v1.28.
  */
 export interface OutlierDetectionSpec {
-  /** Consecutive 5xx responses (or connection failures) that eject a pod; 0 turns this check off. @default 5 (Istio) */
+  /** Consecutive 5xx responses (or connection failures) that eject a pod. A value of 0 turns this check off. @default 5 (Istio) */
   consecutive5xxErrors?: number;
-  /** Consecutive 502, 503 or 504 responses that eject a pod; 0 turns this check off. @default off (Istio) */
+  /** Consecutive 502, 503 or 504 responses that eject a pod. A value of 0 turns this check off. @default off (Istio) */
   consecutiveGatewayErrors?: number;
   /** Time between two ejection sweeps, as a duration such as "10s". @default "10s" (Istio) */
   interval?: string;
-  /** Minimum ejection time; a pod ejected n times stays out n times as long. @default "30s" (Istio) */
+  /** Minimum ejection time. A pod ejected n times stays out n times as long. @default "30s" (Istio) */
   baseEjectionTime?: string;
   /** Maximum share of pods ejected at once, in percent (0 to 100). @default 10 (Istio) */
   maxEjectionPercent?: number;
@@ -39,7 +39,7 @@ export interface CircuitBreakerSpec {
   maxPendingRequests?: number;
   /** Maximum concurrent requests to the service, HTTP/1.1 and HTTP/2 alike (Istio `http.http2MaxRequests`). */
   maxRequests?: number;
-  /** Maximum requests sent over one connection; 1 turns keep-alive off. @default unlimited */
+  /** Maximum requests sent over one connection. A value of 1 turns keep-alive off. @default unlimited */
   maxRequestsPerConnection?: number;
   /** Maximum retries in flight to the service at once (Istio `http.maxRetries`). */
   maxRetries?: number;
@@ -74,7 +74,7 @@ export type RetryCondition =
  * default applies: 2 retries on connect-failure, refused-stream, unavailable and cancelled.
  */
 export interface RetriesSpec {
-  /** Retries after the first attempt; 0 turns retries off, Istio's default ones included. */
+  /** Retries after the first attempt. A value of 0 turns retries off, Istio's default ones included. */
   attempts: number;
   /** Timeout of each attempt, as a duration such as "2s". @default the request timeout */
   perTryTimeout?: string;
@@ -102,7 +102,7 @@ export interface AutoscalingSpec {
 
 /**
  * PodDisruptionBudget settings. At most one of `maxUnavailable` and `minAvailable` is
- * set; each is a pod count or a percentage string such as "25%".
+ * set. Each is a pod count or a percentage string such as "25%".
  */
 export interface DisruptionBudgetSpec {
   /** @default true when the service runs 2 or more pods (`minReplicas` with autoscaling), else false */

@@ -36,7 +36,7 @@ export class WorkloadServiceAccount extends Construct {
     });
   }
 
-  /** Runs the pods of `pod` as this ServiceAccount; call it for the pod template of every track. */
+  /** Runs the pods of `pod` as this ServiceAccount. Call it for the pod template of every track. */
   assignTo(pod: PodTemplateBuilder): void {
     pod.serviceAccountName = this.name;
     pod.automountServiceAccountToken = this.automountToken;

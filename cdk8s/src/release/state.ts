@@ -1,10 +1,10 @@
-/** What a running canary release changes in the rendered objects. */
+/** Render inputs of a running canary release: stable spec, pod counts, subsets and weights. */
 import type { MicroserviceSpec } from '../api/microservice.ts';
 
 /**
- * The release decisions that rendering follows. The operator computes them from the
- * Microservice's status; `flywheel synth` renders without them, which is the steady state:
- * one stable Deployment running the current spec and all traffic on it.
+ * Release decisions that rendering follows, computed by the operator from the status.
+ * `flywheel synth` renders without them. That is the steady state: one stable Deployment
+ * that runs the current spec and gets all traffic.
  */
 export interface ReleaseRenderState {
   /** Spec whose pod fields the stable Deployment runs. */
@@ -20,7 +20,7 @@ export interface ReleaseRenderState {
   canarySubset: boolean;
   /**
    * Percentage of requests the VirtualService sends to the canary subset, an integer
-   * from 0 to 100. Undefined renders no canary route, so all requests go to "stable".
+   * from 0 to 100. Undefined renders no canary route, so the route covers the whole Service.
    */
   canaryWeight?: number;
 }

@@ -40,8 +40,8 @@ export class Autoscaler extends Construct {
 }
 
 /**
- * One utilization metric per target, CPU first; CPU at the default target when the
- * spec sets neither.
+ * Builds one utilization metric per target, CPU first. The spec without targets gets a
+ * CPU metric at the default target.
  */
 function utilizationMetrics(context: RenderContext): k8s.MetricSpecV2[] {
   const { targetCPUUtilizationPercentage: cpu, targetMemoryUtilizationPercentage: memory } = context.spec.autoscaling ?? {};
@@ -50,7 +50,7 @@ function utilizationMetrics(context: RenderContext): k8s.MetricSpecV2[] {
   if (memory !== undefined) targets.push(['memory', memory]);
 
   // Per-container metrics leave out sidecars (Istio's proxy, the log shipper), whose
-  // requests would otherwise dilute the average; older clusters only have per-pod ones.
+  // requests would otherwise dilute the average. Older clusters only have per-pod ones.
   const perContainer = atLeastMinor(context.platform, CONTAINER_RESOURCE_METRICS_MINOR);
   return targets.map(([name, averageUtilization]): k8s.MetricSpecV2 => {
     const target = { type: 'Utilization', averageUtilization };

@@ -13,7 +13,7 @@ import { atLeastMinor, UNHEALTHY_POD_EVICTION_POLICY_MINOR } from './kubernetes-
 import { minimumPodCount } from './pod-count.ts';
 
 /**
- * True when the spec asks for a budget, or leaves it unset and runs enough pods for one.
+ * True when the spec enables the budget, or leaves it unset and runs enough pods for one.
  * A budget over a single pod would block node drains until someone deletes the pod.
  */
 export function disruptionBudgetEnabled(spec: MicroserviceSpec): boolean {

@@ -3,7 +3,7 @@ import type { PlatformSettings } from '../api/platform.ts';
 
 /** `ContainerResource` metrics in autoscaling/v2 are on by default from Kubernetes 1.30 (HPAContainerMetrics, GA). */
 export const CONTAINER_RESOURCE_METRICS_MINOR = 30;
-/** PodDisruptionBudget `unhealthyPodEvictionPolicy` is on by default from Kubernetes 1.27 (beta; GA in 1.31). */
+/** PodDisruptionBudget `unhealthyPodEvictionPolicy` is on by default from Kubernetes 1.27 (beta, GA in 1.31). */
 export const UNHEALTHY_POD_EVICTION_POLICY_MINOR = 27;
 
 /**

@@ -87,7 +87,7 @@ export function trafficPolicyOf(circuitBreaker: CircuitBreakerSpec | undefined):
   return compact({ connectionPool, outlierDetection });
 }
 
-/** Drops undefined fields; returns undefined when none is left. */
+/** Drops undefined fields, and returns undefined when none is left. */
 function compact<T extends object>(fields: T): T | undefined {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   return entries.length > 0 ? (Object.fromEntries(entries) as T) : undefined;

@@ -19,8 +19,8 @@ export function meshEnabled(context: RenderContext): boolean {
 
 /**
  * True when Istio may route traffic on `port` as HTTP: the port declares an HTTP protocol,
- * or declares no protocol Istio knows, in which case Istio detects HTTP/1.1 and HTTP/2
- * from the first bytes of each connection. UDP and SCTP ports never carry HTTP.
+ * or declares none that Istio recognises, so that Istio detects HTTP/1.1 and HTTP/2 from
+ * the first bytes of each connection. UDP and SCTP ports never carry HTTP.
  */
 export function isHttpPort(port: PortSpec): boolean {
   if ((port.protocol ?? 'TCP') !== 'TCP') return false;

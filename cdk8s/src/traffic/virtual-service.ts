@@ -29,7 +29,7 @@ export interface HttpRoute {
 
 export interface MeshVirtualServiceProps {
   readonly context: RenderContext;
-  /** How requests are split. @default all requests to the whole service */
+  /** Split of requests between destinations. @default all requests to the whole service */
   readonly targets?: readonly WeightedTarget[];
 }
 
@@ -50,7 +50,7 @@ export class MeshVirtualService extends Construct {
       kind: 'VirtualService',
       metadata: { name: context.name, labels: context.labels },
       spec: {
-        // The short name matches callers in the same namespace; the FQDN matches all others.
+        // The short name matches callers in the same namespace, and the FQDN matches all others.
         hosts: [context.name, context.serviceHost],
         http: [route],
       },
@@ -61,8 +61,8 @@ export class MeshVirtualService extends Construct {
 /**
  * Maps the retries spec to an Istio HTTPRetry. Without a spec the field is left out,
  * so Istio's mesh-wide default policy applies (2 retries in Istio 1.28). Zero attempts
- * render as `{ attempts: 0 }` alone, which turns that default off; per-try timeout and
- * conditions would have no effect then, and the CRD rejects them.
+ * render as `{ attempts: 0 }` alone, which turns that default off. A per-try timeout or
+ * conditions would have no effect then, so the CRD rejects them.
  */
 export function retryOf(retries: RetriesSpec | undefined): HttpRetry | undefined {
   if (!retries) return undefined;

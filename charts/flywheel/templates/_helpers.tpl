@@ -74,3 +74,8 @@ runAsGroup: 65532
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{/* The leader election Lease; one per release, so two releases in a namespace do not share a leader. */}}
+{{- define "flywheel.leaseName" -}}
+{{- include "flywheel.fullname" . }}
+{{- end }}

@@ -6,6 +6,7 @@
     - microservices
   verbs:
     - list
+    - patch
     - watch
 - apiGroups:
     - flywheel.dev
@@ -96,6 +97,13 @@
     - leases
   verbs:
     - create
+- apiGroups:
+    - coordination.k8s.io
+  resources:
+    - leases
+  resourceNames:
+    - "{{ include `flywheel.leaseName` . }}"
+  verbs:
     - get
     - update
 {{- end }}

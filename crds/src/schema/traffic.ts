@@ -57,10 +57,10 @@ const outlierDetection: Schema = {
   description: 'Ejection of pods that keep failing from the load-balancing pool of callers.',
   minProperties: 1,
   properties: {
-    consecutive5xxErrors: count('Consecutive 5xx responses or connection failures that eject a pod; 0 turns this check off. Istio defaults to 5.', 0),
-    consecutiveGatewayErrors: count('Consecutive 502, 503 or 504 responses that eject a pod; 0 or unset turns this check off.', 0),
+    consecutive5xxErrors: count('Consecutive 5xx responses or connection failures that eject a pod. A value of 0 turns this check off. Istio defaults to 5.', 0),
+    consecutiveGatewayErrors: count('Consecutive 502, 503 or 504 responses that eject a pod. A value of 0, or none, turns this check off.', 0),
     interval: duration('Time between two ejection sweeps. Istio defaults to 10s.'),
-    baseEjectionTime: duration('Minimum ejection time; a pod ejected n times stays out n times as long. Istio defaults to 30s.'),
+    baseEjectionTime: duration('Minimum ejection time. A pod ejected n times stays out n times as long. Istio defaults to 30s.'),
     maxEjectionPercent: percentage('Maximum share of pods ejected at once. Istio defaults to 10.'),
     minHealthPercent: percentage('Outlier detection pauses while fewer pods than this are healthy. Istio defaults to 0.'),
   },
@@ -77,7 +77,7 @@ const circuitBreaker: Schema = {
     connectTimeout: duration('Timeout of a TCP connect to a pod. Istio defaults to 10s.'),
     maxPendingRequests: count('Maximum requests queued while waiting for a connection.', 1),
     maxRequests: count('Maximum concurrent requests to the service, HTTP/1.1 and HTTP/2 alike.', 1),
-    maxRequestsPerConnection: count('Maximum requests over one connection; 1 turns keep-alive off. Unset means unlimited.', 1, MAX_REQUESTS_PER_CONNECTION),
+    maxRequestsPerConnection: count('Maximum requests over one connection. A value of 1 turns keep-alive off. Unset means unlimited.', 1, MAX_REQUESTS_PER_CONNECTION),
     maxRetries: count('Maximum retries in flight to the service at once.', 1),
     outlierDetection,
   },
@@ -90,7 +90,7 @@ const retries: Schema = {
     'refused-stream, unavailable and cancelled.',
   required: ['attempts'],
   properties: {
-    attempts: integer("Retries after the first attempt; 0 turns retries off, Istio's default ones included.", {
+    attempts: integer("Retries after the first attempt. A value of 0 turns retries off, Istio's default ones included.", {
       minimum: 0,
       maximum: MAX_RETRY_ATTEMPTS,
     }),
@@ -124,7 +124,7 @@ const autoscaling: Schema = {
   properties: {
     enabled: { type: 'boolean', description: 'Render the autoscaler. Defaults to true.' },
     minReplicas: integer('Lowest pod count. Defaults to 1.', { minimum: 1, maximum: MAX_REPLICAS }),
-    maxReplicas: integer('Highest pod count; required while autoscaling is enabled.', { minimum: 1, maximum: MAX_REPLICAS }),
+    maxReplicas: integer('Highest pod count, required while autoscaling is enabled.', { minimum: 1, maximum: MAX_REPLICAS }),
     targetCPUUtilizationPercentage: integer(
       'Average CPU use of the application container as a percentage of its CPU request. ' +
         'Defaults to 80 when neither target is set.',
@@ -157,7 +157,7 @@ const disruptionBudget: Schema = {
     'PodDisruptionBudget over all pods of the service. Defaults to maxUnavailable 1 and is on ' +
     'when the service runs 2 or more pods (minReplicas while autoscaling).',
   properties: {
-    enabled: { type: 'boolean', description: 'Render the budget; unset decides from the pod count.' },
+    enabled: { type: 'boolean', description: 'Render the budget. Unset decides from the pod count.' },
     maxUnavailable: podCountOrPercentage('Pods that a voluntary disruption may take down at once.'),
     minAvailable: podCountOrPercentage('Pods that must stay available during a voluntary disruption.'),
   },
@@ -220,7 +220,7 @@ const utilizationRequestRules: ValidationRule[] = [
 const perTryTimeoutRule: ValidationRule = {
   rule:
     '!has(self.timeout) || !has(self.retries) || !has(self.retries.perTryTimeout) || ' +
-    // Malformed durations fail their own field's checks; duration() would only add a conversion error.
+    // Malformed durations fail their own field's checks, and duration() would only add a conversion error.
     `!self.timeout.matches('${DURATION_PATTERN}') || !self.retries.perTryTimeout.matches('${DURATION_PATTERN}') || ` +
     'duration(self.retries.perTryTimeout) <= duration(self.timeout)',
   message: 'retries.perTryTimeout must not exceed timeout',

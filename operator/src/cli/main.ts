@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `flywheel` command: `flywheel COMMAND [ARGS...]`. Each command's module is loaded
- * only when it runs, because kubectl starts `flywheel eks token` for every request it
- * authenticates, and that path should not load the operator's Kubernetes client.
+ * only when it runs. kubectl starts `flywheel eks token` for every request it
+ * authenticates, so that path should not load the operator's Kubernetes client.
  */
 import type { CommandIo } from './eks.ts';
 
@@ -14,10 +14,18 @@ interface Command {
   run(argv: string[], io: CommandIo): Promise<number>;
 }
 
-/**
- * Every command, in the order `flywheel --help` lists them. Release commands that act on
- * one Microservice (status, promote, abort, retry, pause, resume) go in the same table.
- */
+/** Runs `flywheel release ARGV...`; Ctrl-C ends a --watch and exits normally. */
+async function runRelease(argv: string[], io: CommandIo): Promise<number> {
+  const { runReleaseCommand } = await import('./release.ts');
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
+  return runReleaseCommand(argv, io, { signal: interrupt.signal, clearScreen: process.stdout.isTTY === true });
+}
+
+/** The release subcommands, which also work without the word "release", as in `flywheel status orders`. */
+export const RELEASE_SHORTHANDS = ['status', 'promote', 'abort', 'retry', 'pause', 'resume'];
+
+/** Every command, in the order `flywheel --help` lists them. */
 export const COMMANDS: Record<string, Command> = {
   operator: {
     summary: 'Run the operator: reconcile Microservices in the current cluster',
@@ -26,6 +34,10 @@ export const COMMANDS: Record<string, Command> = {
   synth: {
     summary: 'Render Microservice manifests into plain Kubernetes YAML for GitOps',
     run: async (argv, io) => (await import('./synth.ts')).runSynthCommand(argv, io),
+  },
+  release: {
+    summary: `Show or steer a canary release: ${RELEASE_SHORTHANDS.join(', ')}`,
+    run: runRelease,
   },
   eks: {
     summary: 'Connect to Amazon EKS clusters and print the IAM policies Flywheel needs',
@@ -40,6 +52,7 @@ export function helpText(): string {
 Commands:
 ${lines.join('\n')}
 
+The release commands also work on their own, as in 'flywheel status NAME'.
 Run 'flywheel COMMAND --help' for a command's options.
 `;
 }
@@ -55,6 +68,7 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(helpText());
     return 0;
   }
+  if (RELEASE_SHORTHANDS.includes(name)) return runRelease(argv, io);
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.stderr(`flywheel: unknown command "${name}"; run 'flywheel --help' for the list\n`);
@@ -71,9 +85,10 @@ if (import.meta.main) {
   runCli(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;
-      // The operator keeps sockets and timers open until it has stopped, then returns;
-      // exiting here ends anything a library left behind.
-      if (process.argv[2] === 'operator') process.exit(code);
+      // The operator and a release --watch keep sockets and timers open until they
+      // return; exiting here ends anything a library left behind.
+      const command = process.argv[2] ?? '';
+      if (command === 'operator' || command === 'release' || RELEASE_SHORTHANDS.includes(command)) process.exit(code);
     },
     (error: unknown) => {
       process.stderr.write(`flywheel: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -5,7 +5,7 @@ import { parseDuration } from '../release/duration.ts';
 
 const BAR_WIDTH = 40;
 
-/** A bar of BAR_WIDTH characters, filled in proportion to `percent`. */
+/** Draws a bar of BAR_WIDTH characters, filled in proportion to `percent`. */
 export function progressBar(percent: number): string {
   const clamped = Math.max(0, Math.min(100, percent));
   const filled = Math.round((clamped / 100) * BAR_WIDTH);

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { FieldPath } from './synth-validation.ts';
 
 /** Name under which standard input appears in messages. */
@@ -106,12 +106,23 @@ export async function readDocuments(files: string[], readStdin: () => Promise<st
   return { documents, errors };
 }
 
-/** The start offset of the node at `path`, else of the nearest parent that exists. */
+/**
+ * Finds the start offset of the field at `path`: its key when it sits in a map, so
+ * messages point at the line that names the field, else the node itself. A path that
+ * does not exist falls back to its nearest parent.
+ */
 function offsetOf(document: Document, path: FieldPath): number {
-  for (let length = path.length; length >= 0; length -= 1) {
-    const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
+  const nodeAt = (prefix: FieldPath): unknown => (prefix.length === 0 ? document.contents : document.getIn(prefix, true));
+  for (let length = path.length; length > 0; length -= 1) {
+    const parent = nodeAt(path.slice(0, length - 1));
+    let node: unknown = nodeAt(path.slice(0, length));
+    if (isMap(parent)) {
+      const key = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === path[length - 1])?.key;
+      node = key ?? node;
+    }
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     if (range) return range[0];
   }
-  return 0;
+  const root = document.contents as { range?: [number, number, number] } | null;
+  return root?.range?.[0] ?? 0;
 }

@@ -30,6 +30,12 @@ export function formatPath(path: FieldPath): string {
 
 const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
+/** The message for a field the schema does not define, naming the command that lists the valid ones. */
+function unknownField(parent: FieldPath): string {
+  const fields = parent.filter((segment) => typeof segment === 'string');
+  return `unknown field; \`kubectl explain ${['microservice', ...fields].join('.')}\` lists the valid fields`;
+}
+
 /** The openAPIV3Schema of the served Microservice version. */
 export function microserviceSchema(): Schema {
   const crd = microserviceCrd() as { spec: { versions: Array<{ schema: { openAPIV3Schema: Schema } }> } };
@@ -52,7 +58,7 @@ export function validateMicroservice(object: Record<string, unknown>, schema: Sc
   for (const [key, value] of Object.entries(object)) {
     if (key === 'status' || key === 'metadata') continue;
     const property = schema.properties?.[key];
-    if (!property) errors.push({ path: [key], message: 'unknown field' });
+    if (!property) errors.push({ path: [key], message: unknownField([]) });
     else visit(object, key, property, [key], errors);
   }
   for (const key of schema.required ?? []) {
@@ -201,8 +207,8 @@ function checkListUniqueness(value: unknown[], schema: Schema, path: FieldPath, 
     const identity =
       listType === 'map' && isRecord(item) ? JSON.stringify(keys.map((key) => item[key])) : JSON.stringify(item);
     if (seen.has(identity)) {
-      const shown = listType === 'map' && isRecord(item) ? `{${keys.map((key) => `"${key}":${show(item[key])}`).join(',')}}` : show(item);
-      errors.push({ path: [...path, index], message: `Duplicate value: ${shown}` });
+      const duplicate = listType === 'map' && isRecord(item) ? `{${keys.map((key) => `"${key}":${show(item[key])}`).join(',')}}` : show(item);
+      errors.push({ path: [...path, index], message: `Duplicate value: ${duplicate}` });
     }
     seen.add(identity);
   });
@@ -215,7 +221,7 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: Field
     const property = schema.properties?.[key];
     if (property) visit(value, key, property, [...path, key], errors);
     else if (typeof additional === 'object') visit(value, key, additional, [...path, key], errors);
-    else if (!preserve && additional !== true) errors.push({ path: [...path, key], message: 'unknown field' });
+    else if (!preserve && additional !== true) errors.push({ path: [...path, key], message: unknownField(path) });
   }
   // Absent properties with a default; visit() fills the default and then its own defaults.
   for (const [key, property] of Object.entries(schema.properties ?? {})) {

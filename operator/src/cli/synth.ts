@@ -2,8 +2,9 @@
  * `flywheel synth`: renders Microservice manifests into the Kubernetes objects the
  * operator would apply, for GitOps tools such as Argo CD or Flux that apply plain YAML.
  * Rendering goes through the same renderMicroservice() and the same platform settings
- * flags as the operator, so the only difference is the missing ownerReferences, which
- * need the Microservice's UID in a cluster.
+ * flags as the operator. The output lacks only what needs the Microservice's UID in a
+ * cluster: the ownerReferences and the operator's flywheel.dev/config-hash annotation.
+ * It renders the steady state, because canary releases need the operator.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
-/** Namespace of a Microservice whose manifest sets none, unless --namespace says otherwise. */
+/** Namespace of a Microservice whose manifest sets none, unless --namespace sets another. */
 export const DEFAULT_NAMESPACE = 'default';
 
 /** First line of every file synth writes; --prune deletes only files that start with it. */
@@ -154,7 +155,9 @@ export function synthesize(documents: SourceDocument[], platform: PlatformSettin
     }
     const record = structuredClone(object) as Record<string, unknown>;
     if (record.kind !== KIND) {
-      result.notices.push(`skipped ${String(record.kind ?? 'an object without kind')} in ${label}: only Microservices are rendered`);
+      const name = (record.metadata as { name?: unknown } | undefined)?.name;
+      const description = `${String(record.kind ?? 'an object without kind')}${typeof name === 'string' ? ` ${name}` : ''}`;
+      result.notices.push(`skipped ${description} in ${label}: only Microservices are rendered`);
       continue;
     }
     if (record.apiVersion !== API_VERSION) {
@@ -244,7 +247,7 @@ function splitInlineValue(argument: string): { flag: string; inline: string | un
   return { flag: argument.slice(0, equals), inline: argument.slice(equals + 1) };
 }
 
-/** The platform settings the operator would use with the same flags and environment. */
+/** Parses the platform flags into the settings the operator would use with the same flags and environment. */
 export function platformFrom(platformArgs: string[], env: NodeJS.ProcessEnv): PlatformSettings {
   const config = parseConfig(platformArgs, env, false);
   if (config === 'help') throw new UsageError('--help is not a platform flag');

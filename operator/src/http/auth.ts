@@ -79,7 +79,7 @@ export class MetricsAuthorizer {
     return decision;
   }
 
-  /** Express middleware that answers 401, 403 or 500 itself and passes allowed requests on. */
+  /** Returns Express middleware that responds with 401, 403 or 500 itself and passes allowed requests on. */
   middleware(): RequestHandler {
     return (request, response, next) => {
       this.authorize(request.headers.authorization).then(

@@ -32,8 +32,8 @@ export async function listen(setting: string, address: BindAddress, handler: Req
       });
     });
   } catch (error) {
-    const shown = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
-    throw new Error(`failed to listen on ${shown} (--${setting}); choose a free address, or 0 to switch the server off`, { cause: error });
+    const formatted = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    throw new Error(`failed to listen on ${formatted} (--${setting}); choose a free address, or 0 to switch the server off`, { cause: error });
   }
 
   const bound = server.address() as AddressInfo;

@@ -39,6 +39,15 @@ interface StatusBody {
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   private readonly server: string;
+  /**
+   * One connection pool for all requests. KubeConfig.applySecurityAuthentication() builds
+   * a new undici Agent on every call (@kubernetes/client-node 2.0.1), and using each one
+   * opened a TLS connection per request that stayed open until its keep-alive timeout.
+   * NOTE: TLS settings (CA, client certificate) are therefore read once; a certificate
+   * rotated on disk takes effect after a restart. Headers, bearer tokens included, are
+   * still taken per request.
+   */
+  private dispatcher: ReturnType<RequestContext['getDispatcher'>;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -113,7 +122,7 @@ export class KubeClient {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: context.getDispatcher(),
+        dispatcher: (this.dispatcher ??= context.getDispatcher()),
         signal,
       });
       restClientRequests.inc({ code: String(response.status), method });

@@ -1,8 +1,8 @@
 /**
  * Leader election on a Lease, with the semantics of client-go's leaderelection package:
  * - a candidate takes the Lease when it is missing, released (no holderIdentity), or
- *   has not changed for leaseDuration as measured on the candidate's own monotonic
- *   clock since it first saw that record, so clock skew between machines does not matter;
+ *   unchanged for leaseDuration. That time runs on the candidate's own monotonic clock
+ *   from when it first saw the record, so clock skew between machines does not matter;
  * - the leader renews every retryPeriod; when no renewal succeeds for renewDeadline it
  *   stops leading, which is before any standby may take over (renewDeadline < leaseDuration);
  * - on a clean stop the leader releases the Lease, so a standby takes over at its next try.
@@ -179,7 +179,7 @@ export class LeaderElector {
     return 'acquired';
   }
 
-  /** The spec that makes this process the holder, keeping acquireTime and transitions on a renewal. */
+  /** Builds the spec that makes this process the holder, keeping acquireTime and transitions on a renewal. */
   private nextSpec(current: Lease | undefined, now: string): LeaseSpec {
     const spec = current?.spec ?? {};
     const renewal = spec.holderIdentity === this.options.identity;

@@ -1,10 +1,10 @@
 /**
  * Hands a Deployment's replica count over from the operator to an autoscaler without
  * a dip. When the operator's applied configuration stops carrying `spec.replicas`,
- * server-side apply deletes the field if the operator was its only manager, and the
- * API server then defaults it to 1 until the HorizontalPodAutoscaler scales back up
- * (one sync period later, 15 s by default). Applying the live count first under a
- * second field manager keeps the field owned, so it keeps its value. This is the
+ * server-side apply deletes the field if the operator was its only manager. The API
+ * server then defaults it to 1 until the HorizontalPodAutoscaler scales back up, one
+ * sync period later (15 s by default). Applying the live count first under a second
+ * field manager keeps the field owned, so it keeps its value. This is the
  * "transferring ownership" procedure of the Kubernetes server-side apply docs.
  */
 import type { KubeObject } from '../../../cdk8s/src/render.ts';
@@ -12,7 +12,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { isConflict } from '../kube/errors.ts';
 import { objectPath, resourceTypeOf } from '../kube/resources.ts';
 
-/** Field manager that holds `spec.replicas` until the autoscaler or `kubectl scale` changes it. */
+/** Field manager that owns `spec.replicas` until the autoscaler or `kubectl scale` changes it. */
 export const REPLICAS_HANDOFF_MANAGER = 'flywheel-replicas-handoff';
 
 interface WithReplicas {

@@ -1,9 +1,10 @@
 /**
  * Turns an API request into the attributes that RBAC authorizes (verb, API group,
- * resource, subresource, namespace, name) and checks them against PolicyRules. The rules
- * follow k8s.io/apiserver's RequestInfoFactory and the RBAC authorizer of Kubernetes
- * 1.34; test/e2e/rbac.test.ts uses them to compare the calls the operator really makes
- * with the rules the chart grants.
+ * resource, subresource, namespace, name) and checks them against PolicyRules, as
+ * k8s.io/apiserver's RequestInfoFactory and the RBAC authorizer of Kubernetes 1.34 do
+ * for the paths the operator calls. The deprecated /watch/ path prefix and list
+ * requests narrowed to one name by a field selector are not handled.
+ * test/e2e/rbac.test.ts uses this to compare the operator's calls with the chart's rules.
  */
 import type { PolicyRule } from './rules.ts';
 
@@ -55,10 +56,12 @@ export function requestAttributes(method: string, url: string): RequestAttribute
   }
   const [resource = '', name = '', subresource = ''] = rest;
   const watch = parsed.searchParams.get('watch');
-  const isWatch = watch === 'true' || watch === '1';
+  let readVerb = 'list';
+  if (name) readVerb = 'get';
+  else if (watch === 'true' || watch === '1') readVerb = 'watch';
 
   const verbs: Record<string, string> = {
-    GET: name ? 'get' : isWatch ? 'watch' : 'list',
+    GET: readVerb,
     HEAD: name ? 'get' : 'list',
     POST: 'create',
     PUT: 'update',

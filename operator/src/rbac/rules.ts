@@ -5,6 +5,7 @@
  * these grants, so a call added to the code without a rule here fails that test with 403.
  */
 import { DEFAULT_PLATFORM, type PlatformSettings } from '../../../cdk8s/src/api/platform.ts';
+import { DEFAULT_LEASE_NAME } from '../config.ts';
 import { EVENT, LEASE, MICROSERVICE, type ResourceType } from '../kube/resources.ts';
 import { ownedTypes } from '../microservice/owned-types.ts';
 
@@ -30,7 +31,7 @@ export interface OperatorPermissions {
   leaderElection: PolicyRule[];
   /** TokenReviews and SubjectAccessReviews that authenticate and authorize scrapes of /metrics. */
   metricsAuth: PolicyRule[];
-  /** What a Prometheus server needs to scrape the operator when metrics authentication is on. */
+  /** Permission of a Prometheus server to scrape the operator when metrics authentication is on. */
   metricsReader: PolicyRule[];
 }
 
@@ -46,8 +47,13 @@ export interface OperatorPermissions {
  */
 export const OWNED_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'watch'];
 
-/** The operator reads Microservices only through its informers. */
-export const MICROSERVICE_VERBS = ['list', 'watch'];
+/**
+ * The operator reads Microservices through its informers, and removes the release
+ * command annotations (release/releases.ts) with a merge patch once it has run the
+ * command. RBAC cannot limit `patch` to annotations, so this also permits spec changes,
+ * which the operator never makes.
+ */
+export const MICROSERVICE_VERBS = ['list', 'patch', 'watch'];
 
 /** Status is written by server-side apply on the status subresource. */
 export const MICROSERVICE_STATUS_VERBS = ['patch'];
@@ -55,8 +61,10 @@ export const MICROSERVICE_STATUS_VERBS = ['patch'];
 /**
  * Owned objects carry `blockOwnerDeletion: true`. Where the API server runs the
  * OwnerReferencesPermissionEnforcement admission plugin (off by default in Kubernetes
- * 1.34, on in some hardened distributions), setting that field requires `update` on the
- * owner's finalizers subresource.
+ * 1.34, on in OpenShift), setting that field requires `update` on the owner's finalizers
+ * subresource, and changing ownerReferences requires `delete` on the object, which
+ * OWNED_VERBS grants. The local control plane does not run the plugin, so no test shows
+ * this rule is needed.
  */
 export const MICROSERVICE_FINALIZERS_VERBS = ['update'];
 
@@ -64,12 +72,14 @@ export const MICROSERVICE_FINALIZERS_VERBS = ['update'];
 export const EVENT_VERBS = ['create', 'patch'];
 
 /**
- * Leader election reads the Lease, creates it when missing and renews or takes it over
- * with an update that carries the read resourceVersion.
+ * Leader election reads its Lease, creates it when missing, and renews or takes it over
+ * with an update that carries the read resourceVersion. RBAC cannot limit `create` to a
+ * name, because the name is not in the request's URL, so that verb gets its own rule.
  */
-export const LEASE_VERBS = ['create', 'get', 'update'];
+export const LEASE_CREATE_VERBS = ['create'];
+export const LEASE_NAMED_VERBS = ['get', 'update'];
 
-/** The group/resource name RBAC uses for a type, with an optional subresource. */
+/** The resource name RBAC uses for a type, with an optional subresource. */
 const resourceName = (type: ResourceType, subresource?: string): string =>
   subresource ? `${type.plural}/${subresource}` : type.plural;
 
@@ -88,8 +98,13 @@ export function rulesByGroup(types: ResourceType[], verbs: string[]): PolicyRule
 
 const withMesh = (enabled: boolean): PlatformSettings => ({ ...DEFAULT_PLATFORM, mesh: { enabled } });
 
+export interface PermissionOptions {
+  /** Name of the leader election Lease, the only Lease the operator may read and update. */
+  leaseName: string;
+}
+
 /** Derives the operator's rules from the owned kinds and the runtime's calls. */
-export function operatorPermissions(): OperatorPermissions {
+export function operatorPermissions(options: PermissionOptions = { leaseName: DEFAULT_LEASE_NAME }): OperatorPermissions {
   const core = ownedTypes(withMesh(false));
   const coreKeys = new Set(core.map((type) => `${type.group}/${type.plural}`));
   const meshOnly = ownedTypes(withMesh(true)).filter((type) => !coreKeys.has(`${type.group}/${type.plural}`));
@@ -103,7 +118,10 @@ export function operatorPermissions(): OperatorPermissions {
       ...rulesByGroup(core, OWNED_VERBS),
     ],
     mesh: rulesByGroup(meshOnly, OWNED_VERBS),
-    leaderElection: [{ apiGroups: [LEASE.group], resources: [resourceName(LEASE)], verbs: LEASE_VERBS }],
+    leaderElection: [
+      { apiGroups: [LEASE.group], resources: [resourceName(LEASE)], verbs: LEASE_CREATE_VERBS },
+      { apiGroups: [LEASE.group], resources: [resourceName(LEASE)], resourceNames: [options.leaseName], verbs: LEASE_NAMED_VERBS },
+    ],
     metricsAuth: [
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },

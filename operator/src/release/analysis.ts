@@ -82,7 +82,7 @@ interface PrometheusResponse {
   data?: { resultType?: string; result?: unknown };
 }
 
-/** Reads one number from an instant-query response body, or says why there is none. */
+/** Reads one number from an instant-query response body, or the reason there is none. */
 export function valueOf(body: PrometheusResponse): QueryValue {
   if (body.status !== 'success') return { missing: `query failed: ${body.error ?? 'unknown error'}` };
   const { resultType, result } = body.data ?? {};

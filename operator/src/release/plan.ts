@@ -85,7 +85,7 @@ function rolling(status: ReleaseStatus, input: PlanInput, revision: string): Rel
   return cleanUp(next, input);
 }
 
-/** The spec is at the stable revision: finish a promotion, cancel a release, or stay idle. */
+/** Finishes a promotion, cancels a release or stays idle, for a spec at the stable revision. */
 function settle(status: ReleaseStatus, input: PlanInput, revision: string, events: ReleaseEvent[]): ReleaseStatus {
   const { now } = input;
   const promoting = (status.phase === 'Progressing' || status.phase === 'Paused') && status.canaryRevision === revision;
@@ -121,7 +121,7 @@ function settle(status: ReleaseStatus, input: PlanInput, revision: string, event
   return cleanUp({ ...status, stableSpec: input.spec }, input);
 }
 
-/** Ends the canary Deployment once its scale-down time has passed and its pods are gone. */
+/** Clears scaleDownAt once that time has passed and the canary pods are gone, so the canary Deployment is pruned. */
 function cleanUp(status: ReleaseStatus, input: PlanInput): ReleaseStatus {
   if (status.scaleDownAt === undefined) return status;
   if (input.now.getTime() < Date.parse(status.scaleDownAt) || !scaledDown(input.observed.canary)) return status;
@@ -132,7 +132,7 @@ function startRelease(status: ReleaseStatus, input: PlanInput, revision: string,
   const running = (status.phase === 'Progressing' || status.phase === 'Paused') && status.canaryRevision !== undefined && status.canaryRevision !== status.stableRevision;
   events.push(
     running
-      ? { type: 'Normal', reason: 'ReleaseRestarted', message: `Spec changed during the release of ${status.canaryRevision}; releasing ${revision} from step 0` }
+      ? { type: 'Normal', reason: 'ReleaseRestarted', message: `Spec changed during the release of ${status.canaryRevision}; releasing ${revision} from the first step` }
       : { type: 'Normal', reason: 'ReleaseStarted', message: `Releasing revision ${revision} as a canary beside stable revision ${status.stableRevision}` },
   );
   const started: ReleaseStatus = {
@@ -226,7 +226,7 @@ function nextStep(status: ReleaseStatus, input: PlanInput): ReleaseStatus {
 
 /**
  * Starts a promotion: the stable Deployment takes the canary's spec and all pods, while
- * the canary keeps its traffic until settle() sees the stable rollout finished.
+ * the canary keeps its traffic until settle() observes the finished stable rollout.
  */
 function promote(status: ReleaseStatus, input: PlanInput, revision: string, events: ReleaseEvent[]): ReleaseStatus {
   events.push({ type: 'Normal', reason: 'ReleasePromoting', message: `Rolling revision ${revision} out on the stable Deployment` });

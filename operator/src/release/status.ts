@@ -6,7 +6,7 @@ import { splitting } from './tracks.ts';
 
 /**
  * Returns `status` with `release` in it. While a release splits traffic, the Progressing
- * condition says what the release does, and the phase is Progressing unless the
+ * condition carries the release message, and the phase is Progressing unless the
  * Microservice is Degraded.
  */
 export function withRelease(status: MicroserviceStatus, release: ReleaseStatus | undefined): MicroserviceStatus {

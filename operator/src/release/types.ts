@@ -9,7 +9,7 @@ export interface ObservedDeployment extends DeploymentLike {
   spec?: DeploymentLike['spec'] & { template?: { metadata?: { labels?: Record<string, string> } } };
 }
 
-/** What the operator sees in the cluster for one Microservice. */
+/** Live state of one Microservice's Deployments and Istio objects, from the informer caches. */
 export interface ReleaseObservation {
   stable?: ObservedDeployment;
   canary?: ObservedDeployment;

@@ -49,7 +49,7 @@ export const HTTP_CLOSE_TIMEOUT_MS = 2_000;
 export const METRICS_AUTH_ALLOWED_TTL_MS = 2 * 60_000;
 export const METRICS_AUTH_DENIED_TTL_MS = 10_000;
 
-/** A warning or error repeated with the same key is logged at most once per this window. */
+/** A warning or error with the same message and key fields (see log.ts) is logged at most once per this window. */
 export const LOG_REPEAT_WINDOW_MS = 10_000;
 
 /**
@@ -65,7 +65,7 @@ export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 
 /**
- * Start-up requests (API version, preflight) that fail with 429, 5xx or no answer are
+ * Start-up requests (API version, preflight) that fail with 429, 5xx or no response are
  * retried this many times, the delay doubling from the base: about 15 s in all. After
  * that the process exits non-zero and the kubelet's restart backoff takes over.
  */

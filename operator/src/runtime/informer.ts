@@ -167,8 +167,8 @@ export class Informer<T extends ObjectLike> implements ObjectCache<T> {
         query: { limit: LIST_PAGE_SIZE, continue: next, labelSelector: this.options.labelSelector },
         signal,
       });
-      // The API server leaves apiVersion and kind out of list items; watch events carry
-      // them, and so must every cached object, because callers map objects to REST paths.
+      // The API server leaves apiVersion and kind out of list items, but watch events carry
+      // them. Callers map cached objects to REST paths, so every cached object needs them.
       const typeMeta = { apiVersion: apiVersionOf(this.type), kind: this.type.kind };
       for (const item of page.items) fresh.set(objectKey(item), strip({ ...typeMeta, ...item }));
       next = page.metadata.continue || undefined;

@@ -109,7 +109,7 @@ export const restClientRequests = new Counter({
 /** 1 while this process holds the leader Lease `name`, else 0; client-go's metric name. */
 export const leaderElectionMasterStatus = new Gauge({
   name: 'leader_election_master_status',
-  help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
+  help: 'Whether this process holds the leader election Lease: 1 while leading, 0 as a standby.',
   labelNames: ['name'] as const,
   registers: [registry],
 });

@@ -1,8 +1,8 @@
 /**
- * The operator's metrics and probe endpoints on the local control plane: counters exist
- * at zero before any reconcile, probes report the caches, the phase gauge follows the
- * Microservices, scrapes are authenticated with TokenReview and authorized with
- * SubjectAccessReview when asked, and bad settings stop start-up with a clear message.
+ * The operator's metrics and probe endpoints on the local control plane. Counters exist
+ * at zero before any reconcile, probes report the caches, and the phase gauge follows the
+ * Microservices. With --metrics-auth, scrapes are authenticated with a TokenReview and
+ * authorized with a SubjectAccessReview. Bad settings stop start-up with a clear message.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -125,15 +125,15 @@ describe('metrics authentication', () => {
   const get = (authorization?: string) =>
     undiciFetch(securedUrls.metrics, { dispatcher: tlsAgent, headers: authorization ? { authorization } : {} });
 
-  const cases: Array<[string, () => string | undefined, number]> = [
-    ['no token', () => undefined, 401],
-    ['another scheme', () => 'Basic c2NyYXBlcjpzZWNyZXQ=', 401],
-    ['an invalid token', () => 'Bearer not-a-valid-token', 401],
-    ['a token without the permission', () => `Bearer ${tokens.intruder}`, 403],
-    ['a token with the permission', () => `Bearer ${tokens.scraper}`, 200],
+  const cases: Array<[string, number, () => string | undefined]> = [
+    ['no token', 401, () => undefined],
+    ['another scheme', 401, () => 'Basic c2NyYXBlcjpzZWNyZXQ='],
+    ['an invalid token', 401, () => 'Bearer not-a-valid-token'],
+    ['a token without the permission', 403, () => `Bearer ${tokens.intruder}`],
+    ['a token with the permission', 200, () => `Bearer ${tokens.scraper}`],
   ];
 
-  it.each(cases)('answers %s with %d', async (_name, authorization, status) => {
+  it.each(cases)('answers %s with %d', async (_name, status, authorization) => {
     expect((await get(authorization())).status).toBe(status);
   });
 

@@ -57,7 +57,7 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return total;
 }
 
-/** A small Microservice: one replica keeps the load on kwok and the scheduler low. */
+/** Returns a small Microservice manifest; one replica keeps the load on kwok and the scheduler low. */
 export function microservice(namespace: string, name: string, image = 'ghcr.io/acme/orders:1.0.0'): Record<string, unknown> {
   return {
     apiVersion: 'flywheel.dev/v1alpha1',
@@ -124,14 +124,22 @@ export function isRunning(operator: OperatorProcess): boolean {
   return operator.child.exitCode === null && operator.child.signalCode === null;
 }
 
-export async function leaseHolder(namespace: string, name: string): Promise<{ holder?: string; transitions?: number } | undefined> {
-  const result = await kubectl(['get', 'lease', name, '-n', namespace, '-o', 'json']);
-  if (result.code !== 0) return undefined;
-  const spec = (JSON.parse(result.stdout) as { spec?: { holderIdentity?: string; leaseTransitions?: number } }).spec ?? {};
-  return { holder: spec.holderIdentity, transitions: spec.leaseTransitions };
+export interface LeaseState {
+  holder?: string;
+  transitions?: number;
+  acquireTime?: string;
+  renewTime?: string;
 }
 
-/** The identity the operator logged when it started competing for the Lease. */
+/** Returns the spec of a Lease, or undefined when it does not exist. */
+export async function leaseHolder(namespace: string, name: string): Promise<LeaseState | undefined> {
+  const result = await kubectl(['get', 'lease', name, '-n', namespace, '-o', 'json']);
+  if (result.code !== 0) return undefined;
+  const spec = (JSON.parse(result.stdout) as { spec?: { holderIdentity?: string; leaseTransitions?: number; acquireTime?: string; renewTime?: string } }).spec ?? {};
+  return { holder: spec.holderIdentity, transitions: spec.leaseTransitions, acquireTime: spec.acquireTime, renewTime: spec.renewTime };
+}
+
+/** Returns the identity the operator logged when it started competing for the Lease. */
 export function identityOf(operator: OperatorProcess): string | undefined {
   const line = operator.logs.find((entry) => entry.message === 'attempting to acquire leader lease');
   return typeof line?.identity === 'string' ? line.identity : undefined;

@@ -1,8 +1,8 @@
 /**
  * Leader election between operator replicas on the local control plane. Only the holder
- * of the Lease reconciles; a standby takes over after the Lease expires when the leader
- * is killed, at once when the leader releases it on SIGTERM, and never before a leader
- * that lost the API server has exited.
+ * of the Lease reconciles. A standby takes over once the Lease expires after the leader
+ * is killed, and at once when the leader releases it on SIGTERM. A leader that loses the
+ * API server exits before any standby takes over.
  *
  * The Lease timings are shorter than the defaults (15s/10s/2s) to keep the file fast;
  * the election logic does not depend on their size, only on their order.
@@ -84,6 +84,13 @@ describe('leader election', () => {
     expect((await leaseHolder(namespace, LEASE_NAME))?.holder).toBe(identityOf(first));
   });
 
+  it('writes MicroTime timestamps', async () => {
+    const lease = await leaseHolder(namespace, LEASE_NAME);
+    expect(lease?.acquireTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    expect(lease?.renewTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    expect(lease?.transitions).toBe(0);
+  });
+
   it('keeps the standby ready', async () => {
     const { probes } = await operatorUrls(second);
     await waitForLog(second, 'the standby caches to sync', (line) => line.message === 'caches synced');
@@ -147,7 +154,7 @@ describe('leader election', () => {
     expect((await leaseHolder(namespace, LEASE_NAME))?.holder).toBe(identityOf(proxied));
   });
 
-  it('stops a leader cut off from the API server before a standby takes over', async ({ annotate }) => {
+  it('stops a cut-off leader before takeover', async ({ annotate }) => {
     const standby = startReplica();
     await competing(standby);
     await waitForLog(standby, 'the standby caches to sync', (line) => line.message === 'caches synced');

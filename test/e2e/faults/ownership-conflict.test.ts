@@ -74,7 +74,7 @@ describe('ownership conflict', () => {
   });
 
   it('backs off exponentially', async ({ annotate }) => {
-    // The first failure is logged at once; identical repeats are suppressed for the log's
+    // The first failure is logged at once. Identical repeats are suppressed for the log's
     // repeat window (10 s), so the second line comes from a later, longer retry.
     await waitForLog(operator, 'a second reconcile failed line for taken', () => failures().length >= 2, 60_000);
     const [first, second] = failures();

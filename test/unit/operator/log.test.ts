@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LoggerOptions } from '../../../operator/src/log.ts';
 
-/** A JSON logger whose lines land in `lines`, parsed. */
+/** Creates a JSON logger whose lines are parsed into `lines`. */
 function capture(options: LoggerOptions = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
