@@ -47,7 +47,7 @@ export class KubeClient {
    * rotated on disk takes effect after a restart. Headers, bearer tokens included, are
    * still taken per request.
    */
-  private dispatcher: ReturnType<RequestContext['getDispatcher'>;
+  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
