@@ -128,6 +128,13 @@ async function waitRelease(name: string, what: string, check: (release: any, obj
   }
 }
 
+/**
+ * True once the first revision runs on all 4 pods. Waiting for it before a release makes
+ * a stalled Deployment controller fail here, with the Deployment in the message, instead
+ * of in the middle of a release.
+ */
+const idleAndAvailable = (release: any, object: Live) => release.phase === 'Idle' && object.status?.availableReplicas === 4;
+
 /** Scrapes `service` as the pods of Microservice `name` at `revision`, and waits until Prometheus has it. */
 async function scrapeAs(service: RunningService, name: string, revision: string): Promise<void> {
   const address = new URL(service.url).host;
@@ -223,7 +230,7 @@ describe('canary release', () => {
 
   it('starts a new Microservice without a release', async () => {
     await apply(microservice('promo', 'ghcr.io/acme/inventory:1.0.0', healthySteps));
-    const object = await waitRelease('promo', 'Idle', (release) => release.phase === 'Idle');
+    const object = await waitRelease('promo', 'Idle', idleAndAvailable);
     expect(object.status.release.stableSpec.image).toBe('ghcr.io/acme/inventory:1.0.0');
     expect(await tryGet('deployment', 'promo-canary')).toBeUndefined();
   });
@@ -257,7 +264,7 @@ describe('canary release', () => {
   it('aborts a failing canary', async () => {
     const canary = { steps: [{ setWeight: 20 }, { pause: { duration: '60s' } }, { setWeight: 100 }], analysis: analysis(5) };
     await apply(microservice('faulty', 'ghcr.io/acme/inventory:1.0.0', canary));
-    await waitRelease('faulty', 'Idle', (release) => release.phase === 'Idle');
+    await waitRelease('faulty', 'Idle', idleAndAvailable);
     const next = microservice('faulty', 'ghcr.io/acme/inventory:2.0.0-bad', canary);
     const revision = await revisionFor(next);
     await scrapeAs(faulty, 'faulty', revision);
@@ -299,7 +306,7 @@ describe('canary release', () => {
   it('counts an empty result as inconclusive', async () => {
     const canary = { steps: [{ setWeight: 20 }, { pause: {} }], analysis: { ...analysis(1), failureLimit: 0 } };
     await apply(microservice('dark', 'ghcr.io/acme/inventory:1.0.0', canary));
-    await waitRelease('dark', 'Idle', (release) => release.phase === 'Idle');
+    await waitRelease('dark', 'Idle', idleAndAvailable);
     // No scrape target has this revision, so every query returns no series.
     await apply(microservice('dark', 'ghcr.io/acme/inventory:2.0.0', canary));
 
@@ -315,7 +322,7 @@ describe('canary release', () => {
   it('resumes a pause with the remaining time after a restart', async () => {
     const canary = { steps: [{ setWeight: 20 }, { pause: { duration: '12s' } }, { setWeight: 100 }] };
     await apply(microservice('resume', 'ghcr.io/acme/inventory:1.0.0', canary));
-    await waitRelease('resume', 'Idle', (release) => release.phase === 'Idle');
+    await waitRelease('resume', 'Idle', idleAndAvailable);
     await apply(microservice('resume', 'ghcr.io/acme/inventory:2.0.0', canary));
     const pausing = await waitRelease('resume', 'at the pause step', (release) => release.stepIndex === 1);
     const { stepStartedAt } = pausing.status.release;
@@ -338,7 +345,7 @@ describe('canary release', () => {
   it('restarts the release when the image changes mid-release', async () => {
     const canary = { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 100 }] };
     await apply(microservice('restart', 'ghcr.io/acme/inventory:1.0.0', canary));
-    await waitRelease('restart', 'Idle', (release) => release.phase === 'Idle');
+    await waitRelease('restart', 'Idle', idleAndAvailable);
     await apply(microservice('restart', 'ghcr.io/acme/inventory:2.0.0', canary));
     const paused = await waitRelease('restart', 'paused at step 1', (release) => release.phase === 'Paused' && release.stepIndex === 1);
 
@@ -427,7 +434,7 @@ describe('release commands', () => {
 
   it('shows a paused release', async () => {
     await apply(microservice('manual', 'ghcr.io/acme/inventory:1.0.0', canary));
-    await waitRelease('manual', 'Idle', (release) => release.phase === 'Idle');
+    await waitRelease('manual', 'Idle', idleAndAvailable);
     await apply(microservice('manual', 'ghcr.io/acme/inventory:2.0.0', canary));
     await waitRelease('manual', 'paused at step 2', (release) => release.phase === 'Paused' && release.stepIndex === 1);
 
@@ -449,6 +456,20 @@ describe('release commands', () => {
       return live.metadata.annotations?.['flywheel.dev/release-command'] === undefined ? (live.metadata.annotations ?? {}) : undefined;
     });
     expect(annotations['flywheel.dev/release-command-id']).toBeUndefined();
+  });
+
+  it('redraws the status with --watch', async () => {
+    const stop = new AbortController();
+    let stdout = '';
+    const io = { stdout: (text: string) => (stdout += text), stderr: () => undefined };
+    const watching = runReleaseCommand(['status', 'manual', '--watch', '-n', namespace, '--kubeconfig', KUBECONFIG], io, { signal: stop.signal });
+    const views = () => stdout.split('Microservice  ').length - 1;
+    await waitFor('the first view', async () => (views() >= 1 ? true : undefined));
+    await kubectlOk(['annotate', '--overwrite', 'microservice', 'manual', '-n', namespace, `flywheel.dev/test-touch=${Date.now()}`]);
+    await waitFor('a redraw after the change', async () => (views() >= 2 ? true : undefined));
+    stop.abort();
+    expect(await watching).toBe(0);
+    expect(stdout).toMatch(/Release\s+Promoted/);
   });
 
   it('reports a missing Microservice', async () => {

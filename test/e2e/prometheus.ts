@@ -2,7 +2,7 @@
  * A real Prometheus for the canary tests, started from the binary that
  * hack/ensure-prometheus.sh installs, on 127.0.0.1 with a temporary storage directory.
  * Scrape targets come from a file_sd file, which Prometheus re-reads when it changes, so
- * a test can add a target once it knows the revision label to give it.
+ * a test can add a target once the revision label to give it is known.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
