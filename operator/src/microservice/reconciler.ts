@@ -69,10 +69,10 @@ export class MicroserviceReconciler {
       for (const event of release.events) void this.deps.events.record(microservice, event.type, event.reason, event.message);
     }
     const current = this.deps.microservices.get(namespace, name) ?? microservice;
-    const desired = this.desired.get(current, release.render);
 
     let writes = 0;
     try {
+      const desired = this.desired.get(current, release.render);
       writes += await this.applyChildren(current, desired, log);
       writes += await this.pruneChildren(current, desired, log);
       if (await this.releases.clearCommand(current)) writes += 1;
@@ -121,12 +121,17 @@ export class MicroserviceReconciler {
       for (const live of informer.byIndex(ownerIndexValue(namespace, name))) {
         if (!isControlledBy(live, uid) || keep.has(`${key}/${live.metadata.name}`)) continue;
         const type = resourceTypeOf(live.apiVersion ?? '', live.kind ?? '');
+        // Dropping the object from the cache at once keeps the next pass, which may run
+        // before the watch reports the deletion, from deleting it a second time.
+        informer.evict(namespace, live.metadata.name);
         try {
           await this.deps.client.request('DELETE', objectPath(type, namespace, live.metadata.name), {
             body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: live.metadata.uid }, propagationPolicy: 'Background' },
           });
         } catch (error) {
-          if (!isNotFound(error)) throw error;
+          if (isNotFound(error)) continue;
+          informer.upsert(live);
+          throw error;
         }
         writes += 1;
         log.info('deleted object', { kind: type.kind, object: live.metadata.name });

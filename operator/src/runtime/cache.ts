@@ -7,6 +7,8 @@ export interface ObjectCache<T> {
   byIndex(value: string): T[];
   /** Stores an object the operator just wrote, unless the cache holds a newer version. */
   upsert(object: T): void;
+  /** Drops an object the operator is deleting; the watch's DELETED event then finds nothing. */
+  evict(namespace: string | undefined, name: string): void;
 }
 
 /** Presents the per-namespace informers of one kind as one cache. */
@@ -32,5 +34,9 @@ export class InformerGroup<T extends ObjectLike> implements ObjectCache<T> {
 
   upsert(object: T): void {
     this.informers.find((informer) => informer.watches(object.metadata.namespace))?.upsert(object);
+  }
+
+  evict(namespace: string | undefined, name: string): void {
+    for (const informer of this.informers) informer.evict(namespace, name);
   }
 }

@@ -125,6 +125,10 @@ export class Informer<T extends ObjectLike> implements ObjectCache<T> {
     this.put(key, strip(object));
   }
 
+  evict(namespace: string | undefined, name: string): void {
+    this.remove(namespace ? `${namespace}/${name}` : name);
+  }
+
   /** Runs until `signal` aborts. Never throws: failures lead to a re-list after a backoff. */
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
