@@ -80,7 +80,7 @@ export class FaultProxy {
   readonly url: string;
   /** A kubeconfig that points at the proxy; it carries no credentials. */
   readonly kubeconfigPath: string;
-  /** Requests forwarded (delayed ones included), delayed, and answered with a fault status by code. */
+  /** Requests forwarded (delayed ones included), requests delayed, and fault statuses sent, by code. */
   readonly counts = { forwarded: 0, delayed: 0, injected: new Map<number, number>() };
   private rule: FaultRule;
   private sequence = 0;

@@ -3,14 +3,21 @@
  * out in the same process: informers re-list and re-watch once the API server is back,
  * and changes made after the restart converge.
  *
+ * The Microservices ask for 0 replicas, because after the restart kube-scheduler, kwok
+ * and kube-controller-manager back off before they re-list, and pods took about a minute
+ * to turn Ready again. The operator's own writes came within about 2 s.
+ *
  * WARNING: this stops the shared local API server, which breaks every other test or
- * process using the cluster meanwhile. The name sorts it last among the e2e files.
+ * process using the cluster meanwhile. NOTE: the name does not make it run last, because
+ * vitest 4 orders files by earlier failures, duration and size. So afterAll waits until
+ * the cluster runs a pod again before the next file starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrd, createNamespace, deleteNamespace, REPO_ROOT, run, type OperatorProcess } from './harness.ts';
+import { applyCrd, createNamespace, deleteNamespace, kubectl, kubectlJson, REPO_ROOT, run, waitFor, type OperatorProcess } from './harness.ts';
 import { applyAll, isRunning, microservice, operatorUrls, startObservedOperator, timeOf, waitConverged, type OperatorUrls } from './faults/helpers.ts';
 
 const OUTAGE_MS = 20_000;
+const REPLICAS = 0;
 const names = ['one', 'two', 'three'];
 
 let namespace: string;
@@ -24,16 +31,31 @@ beforeAll(async () => {
   namespace = await createNamespace('apiserver');
   operator = startObservedOperator(['--namespaces', namespace, '--leader-elect', 'false']);
   urls = await operatorUrls(operator);
-  await applyAll(names.map((name) => microservice(namespace, name)));
+  await applyAll(names.map((name) => microservice(namespace, name, undefined, REPLICAS)));
   await waitConverged(namespace, names);
 });
 
 afterAll(async () => {
-  // Whatever failed above, leave the shared cluster running.
+  // Whatever failed above, leave the shared cluster running and able to run pods.
   await component('start', 'kube-apiserver').catch(() => undefined);
   await operator?.stop('SIGKILL');
+  await waitForPods(namespace).catch(() => undefined);
   await deleteNamespace(namespace);
 });
+
+/** Waits until a one-replica Deployment becomes available, which needs every control plane component. */
+async function waitForPods(inNamespace: string): Promise<void> {
+  await kubectl(['create', 'deployment', 'recovery-check', '-n', inNamespace, '--image=registry.example/pause:1']);
+  await waitFor(
+    'the cluster to run a pod again',
+    async () => {
+      const deployment = await kubectlJson<{ status?: { availableReplicas?: number } }>(['get', 'deployment', 'recovery-check', '-n', inNamespace]);
+      return (deployment.status?.availableReplicas ?? 0) >= 1 ? true : undefined;
+    },
+    150_000,
+    1_000,
+  );
+}
 
 describe('kube-apiserver outage', () => {
   let pid: number | undefined;
@@ -61,7 +83,7 @@ describe('kube-apiserver outage', () => {
   });
 
   it('converges changes made after the restart', async ({ annotate }) => {
-    await applyAll([microservice(namespace, 'one', 'ghcr.io/acme/orders:2.0.0'), microservice(namespace, 'four')]);
+    await applyAll([microservice(namespace, 'one', 'ghcr.io/acme/orders:2.0.0', REPLICAS), microservice(namespace, 'four', undefined, REPLICAS)]);
     const converged = await waitConverged(namespace, [...names, 'four']);
     const wrote = (message: string, object: string) =>
       operator.logs.find((line) => line.message === message && line.kind === 'Deployment' && line.object === object);

@@ -14,7 +14,7 @@ export const WATCH_TIMEOUT_SECONDS = 300;
 export const LIST_PAGE_SIZE = 500;
 /** First delay before re-listing after a failed list or watch; doubles up to the maximum. */
 export const RELIST_BACKOFF_BASE_MS = 200;
-export const RELIST_BACKOFF_MAX_MS = 30_000;
+export const RELIST_BACKOFF_MAX_MS = 10_000;
 
 /** Reconciles running at once. */
 export const DEFAULT_WORKERS = 4;

@@ -1,15 +1,14 @@
 /**
- * SIGTERM while a reconcile is in flight. The fault proxy holds the operator's writes to
- * Deployments back, so the reconcile is still waiting for the API server when the signal
+ * SIGTERM while a reconcile is in flight. The fault proxy delays the operator's writes to
+ * Deployments, so the reconcile is still waiting for the API server when the signal
  * arrives. Within --graceful-shutdown-timeout the reconcile finishes, the Lease is
  * released and the process exits 0. Past it, the process exits 1 and keeps the Lease,
  * because the reconcile it abandons could still write.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrd, createNamespace, deleteNamespace, KUBECONFIG, type OperatorProcess } from '../harness.ts';
+import { applyCrd, createNamespace, deleteNamespace, KUBECONFIG, waitFor, type OperatorProcess } from '../harness.ts';
 import { FaultProxy, NO_FAULTS, type FaultRule } from '../fault-proxy.ts';
 import { applyAll, identityOf, leaseHolder, microservice, startObservedOperator, waitForLog } from './helpers.ts';
-import { waitFor } from '../harness.ts';
 
 const LEASE_NAME = 'flywheel-operator';
 
@@ -33,12 +32,12 @@ function startThroughProxy(timeout: string): OperatorProcess {
   return operator;
 }
 
-/** Creates a Microservice and waits until the proxy holds back its Deployment write. */
+/** Creates a Microservice and waits until the proxy delays its Deployment write. */
 async function startSlowReconcile(operator: OperatorProcess, name: string): Promise<void> {
   await waitForLog(operator, 'the operator to lead', (line) => line.message === 'acquired leader lease');
   const delayedBefore = proxy.counts.delayed;
   await applyAll([microservice(namespace, name)]);
-  await waitFor('the proxy to hold back a Deployment write', async () => (proxy.counts.delayed > delayedBefore ? true : undefined), 60_000, 50);
+  await waitFor('the proxy to delay a Deployment write', async () => (proxy.counts.delayed > delayedBefore ? true : undefined), 60_000, 50);
 }
 
 beforeAll(async () => {

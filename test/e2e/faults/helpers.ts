@@ -58,12 +58,12 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 }
 
 /** Returns a small Microservice manifest; one replica keeps the load on kwok and the scheduler low. */
-export function microservice(namespace: string, name: string, image = 'ghcr.io/acme/orders:1.0.0'): Record<string, unknown> {
+export function microservice(namespace: string, name: string, image = 'ghcr.io/acme/orders:1.0.0', replicas = 1): Record<string, unknown> {
   return {
     apiVersion: 'flywheel.dev/v1alpha1',
     kind: 'Microservice',
     metadata: { name, namespace },
-    spec: { image, replicas: 1, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    spec: { image, replicas, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
   };
 }
 

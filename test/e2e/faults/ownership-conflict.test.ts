@@ -5,7 +5,7 @@
  * with a count of suppressed repeats, and other Microservices converge meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrd, createNamespace, deleteNamespace, kubectlJson, kubectlOk, type OperatorProcess } from '../harness.ts';
+import { applyCrd, createNamespace, deleteNamespace, kubectlJson, kubectlOk, waitFor, type OperatorProcess } from '../harness.ts';
 import {
   applyAll,
   listMicroservices,
@@ -18,7 +18,6 @@ import {
   waitForLog,
   type OperatorUrls,
 } from './helpers.ts';
-import { waitFor } from '../harness.ts';
 
 let namespace: string;
 let operator: OperatorProcess;
