@@ -6,6 +6,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The namespace of the Microservices in examples/.
+examples_namespace=shop
 cd "$root"
 export KUBECONFIG="$root/.flywheel/kubeconfig"
 log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
@@ -43,14 +45,14 @@ log "applying examples/"
 kubectl apply -f examples/namespace.yaml >/dev/null
 kubectl apply -f examples/ >/dev/null
 
-expected=$(kubectl get microservices -A --no-headers | wc -l)
+expected=$(kubectl get microservices -n "$examples_namespace" --no-headers | wc -l)
 for _ in $(seq 1 120); do
-  ready=$(kubectl get microservices -A -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$' || true)
+  ready=$(kubectl get microservices -n "$examples_namespace" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$' || true)
   [[ "$ready" -ge "$expected" ]] && break
   kill -0 "$operator_pid" 2>/dev/null || { log "the operator exited; see its logs above"; exit 1; }
   sleep 1
 done
-kubectl get microservices -A
-log "$ready/$expected Microservices are Ready. Try: kubectl get microservices,deployments,services -n shop"
+kubectl get microservices -n "$examples_namespace"
+log "$ready/$expected Microservices are Ready. Try: kubectl get microservices,deployments,services -n $examples_namespace"
 log "press Ctrl-C to stop"
 wait "$operator_pid"
