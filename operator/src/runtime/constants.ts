@@ -5,7 +5,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** First retry delay of a failed reconcile; doubles on each further failure of the same key. */
 export const BACKOFF_BASE_MS = 5;
-/** Longest retry delay of a failing key. */
+/** Maximum retry delay of a failing key. */
 export const BACKOFF_MAX_MS = 5 * 60_000;
 
 /** Server-side timeout of one watch request; the informer resumes from the last resourceVersion. */
@@ -59,9 +59,9 @@ export const LOG_REPEAT_WINDOW_MS = 10_000;
 export const RELEASE_POLL_MS = 5_000;
 /** Time one Prometheus query of canary analysis may take before it counts as inconclusive. */
 export const ANALYSIS_QUERY_TIMEOUT_MS = 10_000;
-/** Seconds the canary pods keep running after promotion, when the spec does not say. */
+/** Seconds the canary pods keep running after promotion, when the spec does not set it. */
 export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
-/** Seconds the canary pods keep running after an abort, when the spec does not say. */
+/** Seconds the canary pods keep running after an abort, when the spec does not set it. */
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * An informer keeps an in-memory copy of one resource type, in one namespace or all,
- * and tells handlers about changes. It lists once, then watches from the list's
+ * and notifies handlers of changes. It lists once, then watches from the list's
  * resourceVersion, resuming each closed watch from the last version it saw. A watch that
  * fails, including with 410 Gone when that version is too old, leads to a fresh list
  * after a backoff; objects that vanished meanwhile are reported as deleted.
