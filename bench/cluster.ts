@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { KubeClient } from '../operator/src/kube/client.ts';
-import { isNotFound } from '../operator/src/kube/errors.ts';
+import { isNotFound, isRetriable } from '../operator/src/kube/errors.ts';
 import { sleep } from './operator-process.ts';
 
 const execFileAsync = promisify(execFile);
@@ -15,6 +15,8 @@ export const BENCH_LABEL = 'flywheel.dev/bench';
 /** Pods one benchmark node accepts; kwok runs no containers, so the number is arbitrary. */
 const BENCH_NODE_PODS = 500;
 const NAMESPACE_POLL_MS = 1_000;
+/** How long the benchmark's own requests are retried while the API server is unreachable or overloaded. */
+const RETRY_FOR_MS = 120_000;
 
 interface NodeList {
   items: Array<{ metadata: { name: string }; status?: { allocatable?: { pods?: string }; conditions?: Array<{ type: string; status: string }> } }>;
@@ -160,6 +162,23 @@ async function waitForNodesReady(client: KubeClient, names: string[]): Promise<v
       throw new Error(`fake nodes ${waiting.join(', ')} not Ready after 60 s; is kwok running (see .flywheel/logs/kwok.log)?`);
     }
     await sleep(500);
+  }
+}
+
+/**
+ * Runs `request`, retrying errors that isRetriable() accepts (unreachable, 429, 5xx) for
+ * up to RETRY_FOR_MS. Other users of a shared local control plane restart its API server
+ * now and then, and one failed create should not end a twenty-minute benchmark.
+ */
+export async function retrying<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + RETRY_FOR_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isRetriable(error) || performance.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
   }
 }
 

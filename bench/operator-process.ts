@@ -7,7 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-/** Time allowed for the operator to answer one metrics request over IPC. */
+/** Time allowed for the operator to return one metrics response over IPC. */
 const METRICS_TIMEOUT_MS = 10_000;
 /** Time allowed for the operator to exit after SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -22,6 +22,8 @@ export interface OperatorStart {
   mesh: boolean;
   logLevel: 'info' | 'debug';
   extraArgs: string[];
+  /** Node.js flags placed before the script, such as --max-old-space-size=256. */
+  nodeOptions: string[];
 }
 
 /** Counters read from the operator's Prometheus registry. */
@@ -101,6 +103,7 @@ export class OperatorProcess {
 
   constructor(start: OperatorStart) {
     const args = [
+      ...start.nodeOptions,
       '--import',
       `${start.repoRoot}bench/probe.ts`,
       `${start.repoRoot}operator/src/main.ts`,
@@ -217,7 +220,7 @@ export class OperatorProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`operator did not answer a metrics request within ${METRICS_TIMEOUT_MS} ms; was bench/probe.ts preloaded?`));
+        reject(new Error(`operator sent no metrics response within ${METRICS_TIMEOUT_MS} ms; was bench/probe.ts preloaded?`));
       }, METRICS_TIMEOUT_MS);
       this.pending.set(id, (value) => {
         clearTimeout(timer);

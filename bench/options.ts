@@ -2,6 +2,7 @@
  * Benchmark options from command-line flags and BENCH_* environment variables; a flag
  * wins over its variable. Invalid values stop the run with a message naming the option.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WORKERS } from '../operator/src/runtime/constants.ts';
 
@@ -14,11 +15,11 @@ export interface BenchOptions {
   workers: number;
   /** Length of the steady-state window, in seconds. */
   idleSeconds: number;
-  /** Start the operator with the mesh on and render the floor's objects the same way. */
+  /** Whether the operator runs with the mesh on; the floor renders its objects the same way. */
   mesh: boolean;
-  /** Run the floor beside the operator; off, only the operator's own figures are measured. */
+  /** Whether floor runs alternate with the operator runs; without them only the operator's own figures are measured. */
   floor: boolean;
-  /** Run the update wave after the create wave. */
+  /** Whether each run changes every image after the create wave. */
   update: boolean;
   /** Concurrent requests the bench makes to create or patch the Microservices. */
   createConcurrency: number;
@@ -29,13 +30,15 @@ export interface BenchOptions {
   output: string;
   /** Extra arguments for every operator process. */
   operatorArgs: string[];
+  /** Node.js flags for every operator process; by default those of the image's ENTRYPOINT. */
+  nodeOptions: string[];
 }
 
 export class BenchOptionError extends Error {}
 
 const OPTIONS = {
   n: { type: 'string', env: 'BENCH_N', help: 'Comma-separated Microservice counts; default 100,1000.' },
-  repeats: { type: 'string', env: 'BENCH_REPEATS', help: 'Floor and operator runs per count; default 3 up to 100, 2 up to 1000, else 1.' },
+  repeats: { type: 'string', env: 'BENCH_REPEATS', help: 'Floor and operator runs per count; default 3 up to N=100, else 1.' },
   workers: { type: 'string', env: 'BENCH_WORKERS', help: `Operator workers and floor concurrency; default ${DEFAULT_WORKERS}, the operator's default.` },
   'idle-seconds': { type: 'string', env: 'BENCH_IDLE_SECONDS', help: 'Steady-state window in seconds; default 120.' },
   mesh: { type: 'string', env: 'BENCH_MESH', help: 'Render Istio objects: true or false; default false.' },
@@ -46,6 +49,7 @@ const OPTIONS = {
   kubeconfig: { type: 'string', env: 'BENCH_KUBECONFIG', help: 'Kubeconfig of the cluster; default .flywheel/kubeconfig.' },
   output: { type: 'string', env: 'BENCH_OUTPUT', help: 'JSON results file; default bench/results/latest.json.' },
   'operator-args': { type: 'string', env: 'BENCH_OPERATOR_ARGS', help: 'Space-separated extra arguments for the operator; default none.' },
+  'node-options': { type: 'string', env: 'BENCH_NODE_OPTIONS', help: 'Space-separated Node.js flags for the operator process, such as --optimize-for-size; default: the flags of the Dockerfile ENTRYPOINT.' },
   help: { type: 'boolean', env: '', help: 'Print this help.' },
 } as const;
 
@@ -96,20 +100,51 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, repoRoot: s
     kubeconfig: value('kubeconfig') ?? `${repoRoot}.flywheel/kubeconfig`,
     output: value('output') ?? `${repoRoot}bench/results/latest.json`,
     operatorArgs: (value('operator-args') ?? '').split(/\s+/).filter(Boolean),
+    nodeOptions: value('node-options')?.split(/\s+/).filter(Boolean) ?? imageNodeFlags(repoRoot),
   };
 }
 
-/** Repetitions for one size: the default keeps `make bench` at N = 100,1000 near 15 minutes. */
+/**
+ * Returns the repetitions for one size. Larger sizes get one run by default, because one
+ * floor and operator pair at N=1000 already takes about 20 minutes on the local control plane.
+ */
 export function repeatsFor(options: BenchOptions, size: number): number {
   if (options.repeats !== undefined) return options.repeats;
-  if (size <= 100) return 3;
-  if (size <= 1000) return 2;
-  return 1;
+  return size <= 100 ? 3 : 1;
 }
 
 /** Limit of one convergence wait, in milliseconds. */
 export function timeoutFor(options: BenchOptions, size: number): number {
   return (options.timeoutSeconds ?? 120 + Math.ceil(size * 0.5)) * 1000;
+}
+
+/**
+ * Reads the Node.js flags that the operator image passes before its script, from an
+ * exec-form line such as ENTRYPOINT ["node", "--optimize-for-size", "operator/src/cli/main.ts"],
+ * so the benchmark runs the operator the way the image does.
+ */
+export function imageNodeFlags(repoRoot: string): string[] {
+  let dockerfile: string;
+  try {
+    dockerfile = readFileSync(`${repoRoot}Dockerfile`, 'utf8');
+  } catch {
+    return [];
+  }
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (!line) return [];
+  let words: unknown;
+  try {
+    words = JSON.parse(line);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(words) || words[0] !== 'node') return [];
+  const flags: string[] = [];
+  for (const word of words.slice(1)) {
+    if (typeof word !== 'string' || !word.startsWith('-')) break;
+    flags.push(word);
+  }
+  return flags;
 }
 
 function parseInteger(name: string, raw: string | undefined, min: number, max: number): number {

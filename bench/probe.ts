@@ -1,11 +1,11 @@
 /**
  * Preloaded into the operator process by the benchmark (`node --import bench/probe.ts
- * operator/src/main.ts ...`). It answers `{ type: 'metrics', id }` messages on the IPC
+ * operator/src/main.ts ...`). It replies to `{ type: 'metrics', id }` messages on the IPC
  * channel with the operator's Prometheus registry as JSON. The benchmark reads request
- * counts this way because it needs no port and no change to the operator's flags.
+ * counts this way because it needs no port and works with the metrics server off.
  *
  * The import resolves to the same module URL as the operator's own import, so Node's
- * module cache hands both the same registry.
+ * module cache gives both the same registry.
  */
 import { registry } from '../operator/src/runtime/metrics.ts';
 

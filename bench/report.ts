@@ -69,7 +69,7 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** The performance targets of the operator; null in `met` means the run did not measure it. */
+/** Checks the operator's performance targets; null in `met` means the run did not measure that one. */
 export function checkTargets(summaries: SizeSummary[]): TargetCheck[] {
   const at = (n: number) => summaries.find((summary) => summary.n === n);
   const checks: TargetCheck[] = [];

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../operator/src/kube/client.ts';
 import { loadKubeConfig } from '../operator/src/manager.ts';
-import { BENCH_LABEL, applyCrd, deleteNamespace, ensurePodCapacity, kubernetesVersion } from './cluster.ts';
+import { BENCH_LABEL, applyCrd, deleteNamespace, ensurePodCapacity, kubernetesVersion, retrying } from './cluster.ts';
 import { LoadMeter, describeMachine, type Machine } from './machine.ts';
 import { OperatorProcess, isolationArgs } from './operator-process.ts';
 import { BenchOptionError, helpText, parseOptions, repeatsFor, type BenchOptions } from './options.ts';
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   const clock = performance.now();
   const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - clock) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
   const client = new KubeClient(loadKubeConfig(options.kubeconfig));
-  const version = await kubernetesVersion(client);
+  const version = await retrying(() => kubernetesVersion(client));
   const machine = describeMachine(version);
   progress(describe(machine));
 
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     '',
     describe(machine),
     `machine load during the run: ${machineLoad.busyPercent}% of all cores busy; load average ${machineLoad.loadAverage.join(' ')}`,
-    `workers ${options.workers}, mesh ${options.mesh ? 'on' : 'off'}, idle window ${options.idleSeconds} s; times are medians in seconds`,
+    `workers ${options.workers}, mesh ${options.mesh ? 'on' : 'off'}, operator Node.js flags: ${options.nodeOptions.join(' ') || 'none'}, idle window ${options.idleSeconds} s; times are medians in seconds`,
     '',
     formatTables(summaries),
     '',
@@ -117,7 +117,7 @@ function describe(machine: Machine): string {
   return `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, Kubernetes ${machine.kubernetes}`;
 }
 
-/** The command as typed, with the BENCH_* variables that were set. */
+/** Formats the command as typed, with the BENCH_* variables that were set. */
 function commandLine(argv: string[]): string {
   const variables = Object.entries(process.env)
     .filter(([name]) => name.startsWith('BENCH_'))

@@ -1,17 +1,18 @@
 /**
  * The measured runs. A floor run server-side applies the rendered objects itself and
- * waits for the Deployments; an operator run creates Microservices and waits for the
+ * waits for the Deployments. An operator run creates Microservices and waits for the
  * operator to report them Ready. Both then change every image once (the update wave).
- * Every run uses a fresh namespace, deleted again before the next run starts, so one
+ * Each run uses a fresh namespace and deletes it before the next run starts, so one
  * run's clean-up never overlaps another run's clock.
  */
 import type { Microservice } from '../cdk8s/src/api/microservice.ts';
 import { DEFAULT_PLATFORM, type PlatformSettings } from '../cdk8s/src/api/platform.ts';
 import { renderMicroservice, type KubeObject } from '../cdk8s/src/render.ts';
 import { MERGE_PATCH, type KubeClient } from '../operator/src/kube/client.ts';
+import { isConflict } from '../operator/src/kube/errors.ts';
 import { DEPLOYMENT, MICROSERVICE, collectionPath, objectPath, resourceTypeOf } from '../operator/src/kube/resources.ts';
 import { FIELD_MANAGER, RECHECK_AFTER_WRITE_MS } from '../operator/src/runtime/constants.ts';
-import { createNamespace, deleteNamespace, runPool } from './cluster.ts';
+import { createNamespace, deleteNamespace, retrying, runPool } from './cluster.ts';
 import { OperatorProcess, requestDelta, sleep, writesOf, type OperatorCounters } from './operator-process.ts';
 import { timeoutFor, type BenchOptions } from './options.ts';
 import { ConvergenceTracker, type WaitResult } from './tracker.ts';
@@ -36,8 +37,9 @@ export interface WaveResult {
   /** Seconds the benchmark spent sending its own writes (creates, patches or applies). */
   writeSeconds: number;
   /**
-   * Seconds until every Deployment carried the wave's image: when the floor's applies
-   * returned, or when the watch showed the operator's last apply; null if that never happened.
+   * Seconds until every Deployment carried the wave's image. For the floor this is when
+   * its applies returned, and for the operator when the watch showed its last apply.
+   * Null if that never happened.
    */
   appliedSeconds: number | null;
   /** Objects converged when the wait ended. */
@@ -70,10 +72,10 @@ export interface RestartResult {
 }
 
 export interface OperatorRun {
-  create: WaveResult & { requests: Record<string, number> };
+  create: OperatorWave;
   /** Absent when the run skipped the update wave. */
-  update?: WaveResult & { requests: Record<string, number> };
-  /** Peak RSS of the operator through both waves and the steady-state window, in MiB. */
+  update?: OperatorWave;
+  /** Peak RSS (VmHWM) of the operator from its start until it was stopped, in MiB. */
   peakRssMiB: number;
   /** Warning and error lines the operator logged; the first few are kept in `problems`. */
   problemCount: number;
@@ -83,13 +85,20 @@ export interface OperatorRun {
   cleanupSeconds: number;
 }
 
+export interface OperatorWave extends WaveResult {
+  /** Operator requests during the wave, by HTTP method. */
+  requests: Record<string, number>;
+  /** Operator CPU time (user plus system) during the wave, in seconds. */
+  cpuSeconds: number;
+}
+
 export function platformFor(context: BenchContext): PlatformSettings {
   return { ...DEFAULT_PLATFORM, kubernetesVersion: context.kubernetesMinor, mesh: { enabled: context.options.mesh } };
 }
 
 /**
- * The floor: the same rendered objects, applied with the operator's client and as many
- * concurrent appliers as the operator has workers, with nothing else in between.
+ * Measures the floor: the same rendered objects, applied with the operator's client by
+ * as many concurrent appliers as the operator has workers, with nothing in between.
  */
 export async function runFloor(context: BenchContext, size: number): Promise<FloorRun> {
   const { client, options } = context;
@@ -111,7 +120,7 @@ export async function runFloor(context: BenchContext, size: number): Promise<Flo
           // Like the operator, skip objects that did not change, which leaves only the Deployment in an update.
           if (previous[position] === applied[index][position]) continue;
           const path = objectPath(resourceTypeOf(object.apiVersion, object.kind), object.metadata.namespace, object.metadata.name);
-          await client.apply(path, object, FIELD_MANAGER);
+          await retrying(() => client.apply(path, object, FIELD_MANAGER));
         }
       });
       const writtenAt = performance.now();
@@ -136,9 +145,9 @@ export async function runFloor(context: BenchContext, size: number): Promise<Flo
 }
 
 export interface OperatorRunPlan {
-  /** Measure idle writes and CPU after the update wave. */
+  /** Whether the run measures idle writes and CPU once the waves converged. */
   steady: boolean;
-  /** Restart the operator after the steady-state window and time its resync. */
+  /** Whether the run restarts the operator at the end and times its resync. */
   restart: boolean;
 }
 
@@ -161,23 +170,30 @@ export async function runOperator(context: BenchContext, size: number, plan: Ope
       tracker.expect(size, microserviceConverged(image));
       children.expect(size, (object) => templateImage(object) === image);
       const before = await running.counters();
+      const cpuBefore = running.cpuSeconds();
       const startedAt = performance.now();
       await runPool(size, options.createConcurrency, async (index) => {
-        await write(index);
+        await retrying(() => write(index));
       });
       const writtenAt = performance.now();
       const converged = await tracker.wait(timeoutFor(options, size));
       const applied = await children.wait(0);
       const result = waveResult(converged, startedAt, writtenAt, applied.reachedAt);
-      return { ...result, requests: requestDelta((await running.counters()).requests, before.requests) };
+      const requests = requestDelta((await running.counters()).requests, before.requests);
+      return { ...result, requests, cpuSeconds: running.cpuSeconds() - cpuBefore };
     };
 
     context.progress(`operator N=${size}: create wave in ${namespace}`);
-    const create = await wave(IMAGES[0], (index) =>
-      client.request('POST', collectionPath(MICROSERVICE, namespace), { body: benchMicroservice(namespace, index, IMAGES[0]) }),
-    );
-    context.progress(`operator N=${size}: create ${describeWave(create, size)}, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
-    let update: OperatorRun['update'];
+    const create = await wave(IMAGES[0], async (index) => {
+      try {
+        await client.request('POST', collectionPath(MICROSERVICE, namespace), { body: benchMicroservice(namespace, index, IMAGES[0]) });
+      } catch (error) {
+        // A retried create whose first attempt reached the API server finds its object there.
+        if (!isConflict(error)) throw error;
+      }
+    });
+    context.progress(`operator N=${size}: create ${describeWave(create, size)}, CPU ${create.cpuSeconds.toFixed(1)} s, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
+    let update: OperatorWave | undefined;
     if (options.update) {
       update = await wave(IMAGES[1], (index) =>
         client.request('PATCH', objectPath(MICROSERVICE, namespace, microserviceName(index)), {
@@ -185,7 +201,7 @@ export async function runOperator(context: BenchContext, size: number, plan: Ope
           contentType: MERGE_PATCH,
         }),
       );
-      context.progress(`operator N=${size}: update ${describeWave(update, size)}, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
+      context.progress(`operator N=${size}: update ${describeWave(update, size)}, CPU ${update.cpuSeconds.toFixed(1)} s, peak RSS ${running.peakRssMiB().toFixed(0)} MiB`);
     }
 
     let steady: SteadyResult | undefined;
@@ -271,6 +287,7 @@ function startOperator(context: BenchContext, namespace: string, logLevel: 'info
     mesh: context.options.mesh,
     logLevel,
     extraArgs: context.options.operatorArgs,
+    nodeOptions: context.options.nodeOptions,
   });
 }
 
@@ -287,5 +304,5 @@ function describeWave(wave: WaveResult, size: number): string {
   return wave.seconds === null ? `timed out with ${wave.converged}/${size} converged` : `${wave.seconds.toFixed(1)} s`;
 }
 
-/** Namespace deletion removes every pod through kwok; allow about 0.2 s per Microservice. */
+/** Limit of one namespace clean-up: an estimate with room for a loaded machine. */
 const cleanupTimeout = (size: number): number => (120 + size * 0.2) * 1000;

@@ -23,10 +23,10 @@ export function benchMicroservice(namespace: string, index: number, image: strin
 }
 
 /**
- * A Microservice has converged on `image` when its status describes the current
- * generation and its phase is Ready: the Ready condition is True and the rollout is
- * complete. Ready alone is not enough after an image change, because the old pod keeps
- * the Deployment available while the new one starts.
+ * Returns the test for a Microservice converged on `image`: its status describes the
+ * current generation and its phase is Ready, so the Ready condition is True and the
+ * rollout is complete. Ready alone is not enough after an image change, because the old
+ * pod keeps the Deployment available while the new one starts.
  */
 export function microserviceConverged(image: string): (object: Microservice) => boolean {
   return (object) => {
@@ -49,9 +49,9 @@ interface DeploymentWithTemplate extends DeploymentLike {
 export const templateImage = (object: DeploymentWithTemplate): string | undefined => object.spec?.template?.spec?.containers?.[0]?.image;
 
 /**
- * A Deployment has converged on `image` when the controller observed its current
- * generation and every desired replica is updated and available, with no old pods left:
- * the same test the operator applies before it reports phase Ready.
+ * Returns the test for a Deployment converged on `image`: the controller observed its
+ * current generation, and every desired replica is updated and available with no old
+ * pods left. The operator applies the same test before it reports phase Ready.
  */
 export function deploymentConverged(image: string): (object: DeploymentWithTemplate) => boolean {
   return (object) => {

@@ -52,6 +52,8 @@ export async function startEndpoints(config: OperatorConfig, log: Logger, client
   return servers;
 }
 
+// NOTE: the files are read once at start-up, so a rotated certificate takes effect only
+// after a restart of the operator.
 function readTlsFiles(files: { certFile: string; keyFile: string }): TlsFiles {
   const read = (path: string, setting: string) => {
     try {
