@@ -14,8 +14,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // The e2e files share one API server and start operator processes; running
-          // them one file at a time keeps them from fighting over the same objects.
+          // The e2e files share one API server and start operator processes, so they
+          // run one file at a time and never fight over the same objects.
           fileParallelism: false,
         },
       },

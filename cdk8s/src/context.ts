@@ -6,7 +6,7 @@ export const MANAGED_BY = 'flywheel';
 /** Label on every rendered object naming its Microservice, used to find objects to prune. */
 export const MICROSERVICE_LABEL = 'flywheel.dev/microservice';
 /**
- * Pod label that tells stable pods from canary pods. It is part of the stable Deployment's
+ * Pod label that distinguishes stable pods from canary pods. It is part of the stable Deployment's
  * selector from the first release on, because a Deployment selector cannot change later.
  */
 export const TRACK_LABEL = 'flywheel.dev/track';

@@ -2,7 +2,7 @@
  * MicroserviceChart renders one Microservice into the Kubernetes objects that run it.
  * The operator and `flywheel synth` both use it, so GitOps users get exactly what the
  * operator would apply. Objects carry no ownerReferences here: the operator adds them
- * because only it knows the Microservice's UID.
+ * because only it has the Microservice's UID.
  */
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
@@ -88,7 +88,7 @@ function podTemplate(context: RenderContext): PodTemplateBuilder {
   return new PodTemplateBuilder(context, { ...context.labels, [REVISION_LABEL]: revisionOf(context.spec) });
 }
 
-/** The stable and canary subsets while a release needs them; none otherwise. */
+/** Returns the stable and canary subsets while a release needs them, and none otherwise. */
 function trackSubsets(context: RenderContext, release: ReleaseRenderState | undefined): DestinationRuleSubset[] {
   if (!release?.canarySubset) return [];
   return [
@@ -97,7 +97,7 @@ function trackSubsets(context: RenderContext, release: ReleaseRenderState | unde
   ];
 }
 
-/** The canary weight split between the two subsets, or all requests to the service without a canary route. */
+/** Returns the canary weight split between the two subsets, or undefined to send every request to the service. */
 function trackTargets(release: ReleaseRenderState | undefined): WeightedTarget[] | undefined {
   if (release?.canaryWeight === undefined) return undefined;
   return [

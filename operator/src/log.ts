@@ -133,7 +133,7 @@ export function createLogger(level: string, format: LogFormat, options: LoggerOp
   });
 }
 
-/** A logger for tests and library use that drops everything. */
+/** Creates a logger for tests and library use that drops everything. */
 export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
 }

@@ -35,7 +35,8 @@ export interface KubectlResult {
 export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve) => {
     const child = execFile('kubectl', ['--kubeconfig', KUBECONFIG, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      let code = 0;
+      if (error) code = typeof error.code === 'number' ? error.code : 1;
       resolve({ stdout, stderr, code });
     });
     if (input !== undefined) child.stdin?.end(input);

@@ -80,7 +80,7 @@ export class PodTemplateBuilder {
   }
 }
 
-/** The container securityContext that Pod Security "restricted" requires, for any container. */
+/** Returns the container securityContext that Pod Security "restricted" requires, for any container. */
 export function restrictedContainerSecurity(readOnlyRootFilesystem: boolean): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,

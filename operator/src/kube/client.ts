@@ -76,8 +76,8 @@ export class KubeClient {
 
   /**
    * Streams watch events until the server closes the stream, the signal aborts, or an
-   * error occurs. Resolves on a clean close; rejects with ApiError on HTTP errors and on
-   * ERROR events (410 Gone arrives as an ERROR event carrying a Status with code 410).
+   * error occurs. Resolves on a clean close. Rejects with ApiError on HTTP errors and on
+   * ERROR events; 410 Gone arrives as an ERROR event carrying a Status with code 410.
    */
   async watch<T>(path: string, query: Query, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
     const response = await this.send('GET', path, { query: { ...query, watch: true } }, signal);

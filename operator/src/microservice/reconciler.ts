@@ -63,7 +63,7 @@ export class MicroserviceReconciler {
     const release = await this.releases.plan(microservice, log);
     if (releaseChanged(microservice.status?.release, release.status)) {
       // The children still run the generation observed last, so this write keeps that
-      // generation; stamping the new one would report it Ready before it rolled out.
+      // generation. Stamping the new one would report it Ready before it rolled out.
       const observed = { ...microservice, metadata: { ...microservice.metadata, generation: microservice.status?.observedGeneration } };
       await this.writeStatus(observed, release.failure, log, release.status);
       for (const event of release.events) void this.deps.events.record(microservice, event.type, event.reason, event.message);

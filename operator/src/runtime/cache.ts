@@ -5,7 +5,7 @@ export interface ObjectCache<T> {
   get(namespace: string | undefined, name: string): T | undefined;
   /** Objects whose index value (see InformerOptions.indexBy) is `value`. */
   byIndex(value: string): T[];
-  /** Stores an object the operator just wrote, unless the cache holds a newer version. */
+  /** Stores an object the operator just wrote, unless the cache contains a newer version. */
   upsert(object: T): void;
   /** Drops an object the operator is deleting; the watch's DELETED event then finds nothing. */
   evict(namespace: string | undefined, name: string): void;

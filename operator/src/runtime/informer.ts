@@ -3,7 +3,7 @@
  * and notifies handlers of changes. It lists once, then watches from the list's
  * resourceVersion, resuming each closed watch from the last version it saw. A watch that
  * fails, including with 410 Gone when that version is too old, leads to a fresh list
- * after a backoff; objects that vanished meanwhile are reported as deleted.
+ * after a backoff. Objects that vanished meanwhile are reported as deleted.
  */
 import type { KubeClient, WatchEvent } from '../kube/client.ts';
 import type { ObjectCache } from './cache.ts';
@@ -115,7 +115,7 @@ export class Informer<T extends ObjectLike> implements ObjectCache<T> {
   }
 
   /**
-   * Stores an object the operator just wrote, so the next reconcile sees it before the
+   * Stores an object the operator just wrote, so the next reconcile reads it before the
    * watch event arrives. Ignored when the cache already holds a newer version.
    */
   upsert(object: T): void {

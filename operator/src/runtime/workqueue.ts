@@ -3,7 +3,7 @@
  * workqueue:
  * - a key is handed to at most one worker at a time;
  * - adding a key that is already waiting does nothing, so bursts of events collapse;
- * - a key added while a worker holds it is handed out again after done();
+ * - a key added while a worker processes it is handed out again after done();
  * - failed keys come back after a per-key exponential backoff until forget().
  * It is not persistent: after a restart the informers' initial list re-adds every key.
  */
