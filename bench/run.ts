@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../operator/src/kube/client.ts';
-import { loadKubeConfig } from '../operator/src/manager.ts';
+import { loadClusterConnection } from '../operator/src/kube/kubeconfig.ts';
 import { BENCH_LABEL, applyCrd, deleteNamespace, ensurePodCapacity, kubernetesVersion, retrying } from './cluster.ts';
 import { LoadMeter, describeMachine, type Machine } from './machine.ts';
 import { OperatorProcess, isolationArgs } from './operator-process.ts';
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const clock = performance.now();
   const progress = (message: string) => process.stderr.write(`[bench ${((performance.now() - clock) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-  const client = new KubeClient(loadKubeConfig(options.kubeconfig));
+  const client = new KubeClient(loadClusterConnection(options.kubeconfig));
   const version = await retrying(() => kubernetesVersion(client));
   const machine = describeMachine(version);
   progress(describe(machine));

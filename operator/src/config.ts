@@ -85,7 +85,7 @@ export const DEFAULT_LEASE_NAME = 'flywheel-operator';
 export class ConfigError extends Error {}
 
 const OPTIONS = {
-  kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'Path to a kubeconfig; default: in-cluster, then ~/.kube/config.' },
+  kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'Path to a kubeconfig, or a list of them as in KUBECONFIG; default: in-cluster, then ~/.kube/config.' },
   namespaces: { type: 'string', env: 'FLYWHEEL_NAMESPACES', help: 'Comma-separated namespaces to watch; default: all.' },
   workers: { type: 'string', env: 'FLYWHEEL_WORKERS', help: `Concurrent reconciles, 1 to 64; default ${DEFAULT_WORKERS}.` },
   'log-level': { type: 'string', env: 'FLYWHEEL_LOG_LEVEL', help: 'error, warn, info or debug; default info.' },

@@ -15,7 +15,8 @@ import { LeaderElector } from './leader/elector.ts';
 import { leaderIdentity } from './leader/identity.ts';
 import { LeaseLock } from './leader/lease-lock.ts';
 import { createLogger, type Logger } from './log.ts';
-import { loadKubeConfig, Manager } from './manager.ts';
+import { KubeconfigError, loadClusterConnection } from './kube/kubeconfig.ts';
+import { Manager } from './manager.ts';
 import { HTTP_CLOSE_TIMEOUT_MS, STARTUP_RETRY_ATTEMPTS, STARTUP_RETRY_BASE_MS } from './runtime/constants.ts';
 import { countMicroservicesFrom } from './runtime/metrics.ts';
 
@@ -51,14 +52,14 @@ export async function runOperator(argv: string[]): Promise<number> {
     return await operate(config, log);
   } catch (error) {
     log.error('operator failed', { error });
-    return 1;
+    return error instanceof KubeconfigError ? 2 : 1;
   }
 }
 
 async function operate(config: OperatorConfig, log: Logger): Promise<number> {
   const stop = watchStopSignals(log);
 
-  const client = new KubeClient(loadKubeConfig(config.kubeconfig));
+  const client = new KubeClient(loadClusterConnection(config.kubeconfig));
   if (!config.kubernetesVersion) {
     const version = await retryTransient('read the API server version', log, () => client.request<VersionInfo>('GET', '/version'));
     config.platform.kubernetesVersion = `${version.major}.${version.minor.replace(/\D+$/, '')}`;

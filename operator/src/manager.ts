@@ -3,7 +3,6 @@
  * kind, event handlers that map changes to owner keys, the work queue and the workers.
  */
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Microservice } from '../../cdk8s/src/api/microservice.ts';
 import { MICROSERVICE_LABEL } from '../../cdk8s/src/context.ts';
 import type { KubeObject } from '../../cdk8s/src/render.ts';
@@ -23,13 +22,6 @@ import { WorkQueue } from './runtime/workqueue.ts';
 export const CONTROLLER_NAME = 'microservice';
 /** Only objects with this label are cached, so unrelated Deployments cost no memory. */
 const OWNED_SELECTOR = 'app.kubernetes.io/managed-by=flywheel';
-
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path) kubeConfig.loadFromFile(path);
-  else kubeConfig.loadFromDefault();
-  return kubeConfig;
-}
 
 interface OwnerReference {
   kind?: string;

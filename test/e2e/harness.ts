@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KubeClient } from '../../operator/src/kube/client.ts';
-import { loadKubeConfig } from '../../operator/src/manager.ts';
+import { loadClusterConnection } from '../../operator/src/kube/kubeconfig.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,7 +22,7 @@ export function requireCluster(): void {
 
 export function kubeClient(): KubeClient {
   requireCluster();
-  return new KubeClient(loadKubeConfig(KUBECONFIG));
+  return new KubeClient(loadClusterConnection(KUBECONFIG));
 }
 
 export interface KubectlResult {
@@ -94,7 +94,12 @@ export interface OperatorProcess {
   child: ChildProcess;
   /** Every log line the process printed so far, parsed from JSON where possible. */
   logs: Array<Record<string, unknown>>;
-  /** Sends `signal` and resolves with the exit code once the process exits. */
+  /**
+   * Resolves with the exit code once the process exited and its stdout and stderr closed,
+   * so `logs` then contains every line it printed.
+   */
+  exited: Promise<number | null>;
+  /** Sends `signal` and resolves like `exited`. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -109,23 +114,36 @@ export function startOperator(args: string[] = [], env: NodeJS.ProcessEnv = {}):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ message: line });
-      }
+  const record = (line: string) => {
+    if (!line.trim()) return;
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ message: line });
     }
-    if (process.env.FLYWHEEL_E2E_VERBOSE) process.stderr.write(chunk);
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A read from a pipe can end in the middle of a line, for example when more than one
+  // read's worth of output has piled up, so the unfinished rest waits for the next chunk.
+  const collect = (stream: NodeJS.ReadableStream | null) => {
+    let unfinished = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const lines = (unfinished + chunk).split('\n');
+      unfinished = lines.pop() ?? '';
+      for (const line of lines) record(line);
+      if (process.env.FLYWHEEL_E2E_VERBOSE) process.stderr.write(chunk);
+    });
+    stream?.on('end', () => record(unfinished));
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  // Node.js can emit 'exit' before the last output was read from the pipes, but 'close'
+  // comes after both.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     child,
     logs,
+    exited,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -10,7 +10,7 @@ import type { Microservice } from '../../../cdk8s/src/api/microservice.ts';
 import { KubeClient, MERGE_PATCH } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { MICROSERVICE, collectionPath, objectPath } from '../kube/resources.ts';
-import { loadKubeConfig } from '../manager.ts';
+import { KubeconfigError, loadClusterConnection, type ClusterConnection } from '../kube/kubeconfig.ts';
 import { COMMAND_ANNOTATION, COMMAND_ID_ANNOTATION, isCommandName } from '../release/commands.ts';
 import { RELEASE_COMMANDS } from '../release/types.ts';
 import type { CommandIo } from './eks.ts';
@@ -80,9 +80,16 @@ export async function runReleaseCommand(argv: string[], io: CommandIo, options: 
     return EXIT_USAGE;
   }
 
-  const kubeConfig = loadKubeConfig(parsed.values.kubeconfig);
-  const client = new KubeClient(kubeConfig);
-  const namespace = parsed.values.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+  let connection: ClusterConnection;
+  try {
+    connection = loadClusterConnection(parsed.values.kubeconfig);
+  } catch (error) {
+    if (!(error instanceof KubeconfigError)) throw error;
+    io.stderr(`flywheel release: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  const client = new KubeClient(connection);
+  const namespace = parsed.values.namespace ?? connection.namespace ?? 'default';
   const path = objectPath(MICROSERVICE, namespace, name);
 
   try {

@@ -1,16 +1,18 @@
 /**
  * A small Kubernetes REST client: JSON requests, server-side apply and watch streams,
- * authenticated from a kubeconfig by @kubernetes/client-node. The generated API classes
- * of that package are not used because the operator needs raw watch control (resume
- * from a resourceVersion, bookmarks, 410 handling) and one place that counts requests.
+ * authenticated with the settings of a kubeconfig or of the pod's service account
+ * (kubeconfig.ts). It talks to the API server directly because the operator needs raw
+ * watch control (resume from a resourceVersion, bookmarks, 410 handling) and one place
+ * that counts requests.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { Agent, fetch } from 'undici';
 import { restClientRequests } from '../runtime/metrics.ts';
 import { REQUEST_TIMEOUT_MS } from '../runtime/constants.ts';
 import { ApiError } from './errors.ts';
+import type { ClusterConnection, Credentials } from './kubeconfig.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -36,33 +38,46 @@ interface StatusBody {
   code?: number;
 }
 
+/**
+ * Attempts for a request that the API server turned away with 429 or 503 and a
+ * Retry-After header, which both mean the request was not processed. After the last
+ * one, the error goes to the caller (for reconciles, the work queue's backoff).
+ */
+const RETRY_AFTER_ATTEMPTS = 3;
+/** Maximum of one Retry-After wait, whatever the header requests. */
+const RETRY_AFTER_MAX_MS = 10_000;
+
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
+  readonly connection: ClusterConnection;
   private readonly server: string;
   /**
-   * One connection pool for all requests. KubeConfig.applySecurityAuthentication() builds
-   * a new undici Agent on every call (@kubernetes/client-node 2.0.1), and using each one
-   * opened a TLS connection per request that stayed open until its keep-alive timeout.
-   * NOTE: TLS settings (CA, client certificate) are therefore read once; a certificate
-   * rotated on disk takes effect after a restart. Headers, bearer tokens included, are
-   * still taken per request.
+   * One connection pool for all requests, so TLS connections are reused. It is rebuilt
+   * only when an exec plugin hands out a new client certificate.
+   * NOTE: the CA and a client certificate from kubeconfig files are read once; a
+   * certificate rotated on disk takes effect after a restart. Bearer tokens are taken
+   * per request.
    */
-  private dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  private agent: Agent | undefined;
+  private agentCertificate: string | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) {
-      throw new Error('kubeconfig has no current cluster; set current-context or pass --kubeconfig');
-    }
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/$/, '');
+  constructor(connection: ClusterConnection) {
+    this.connection = connection;
+    this.server = connection.server;
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options, options.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS));
-    const text = await response.text();
-    if (!response.ok) throw toApiError(method, path, response.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    for (let attempt = 1; ; attempt++) {
+      const signal = options.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const response = await this.send(method, path, options, signal);
+      const text = await response.text();
+      if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+
+      const waitMs = retryAfterMs(response.status, response.headers.get('retry-after'));
+      if (waitMs === undefined || attempt >= RETRY_AFTER_ATTEMPTS || options.signal?.aborted) {
+        throw toApiError(method, path, response.status, text);
+      }
+      await sleep(waitMs, undefined, { signal: options.signal });
+    }
   }
 
   /** Server-side apply of `object` at `path` (an object path, or its /status). */
@@ -112,9 +127,15 @@ export class KubeClient {
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.kubeConfig.applySecurityAuthentication(context);
-    const headers: Record<string, string> = { ...context.getHeaders(), accept: 'application/json' };
+
+    let credentials: Credentials;
+    try {
+      credentials = await this.connection.credentials();
+    } catch (error) {
+      throw new ApiError(`${method} ${path} failed: no credentials: ${describe(error)}`, 0, 'Unauthorized', { cause: error });
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (credentials.authorization) headers.authorization = credentials.authorization;
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
 
     try {
@@ -122,10 +143,12 @@ export class KubeClient {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: (this.dispatcher ??= context.getDispatcher()),
+        dispatcher: this.dispatcherFor(credentials),
         signal,
       });
       restClientRequests.inc({ code: String(response.status), method });
+      // An exec plugin's token may be revoked before its expirationTimestamp.
+      if (response.status === 401) this.connection.invalidate();
       return response;
     } catch (error) {
       restClientRequests.inc({ code: '<error>', method });
@@ -133,6 +156,47 @@ export class KubeClient {
       throw new ApiError(`${method} ${path} failed: ${describe(error)}`, 0, 'Unreachable', { cause: error });
     }
   }
+
+  private dispatcherFor(credentials: Credentials): Agent {
+    const { tls } = this.connection;
+    const cert = credentials.cert ?? tls.cert;
+    const key = credentials.cert ? credentials.key : tls.key;
+    if (this.agent && this.agentCertificate === cert) return this.agent;
+
+    // Requests still running on the old pool finish before it closes.
+    void this.agent?.close();
+    this.agent = new Agent({ connect: { ca: tls.ca, cert, key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername } });
+    this.agentCertificate = cert;
+    return this.agent;
+  }
+
+  /** Closes the connection pool; later requests open a new one. */
+  async close(): Promise<void> {
+    const agent = this.agent;
+    this.agent = undefined;
+    await agent?.close();
+  }
+}
+
+/**
+ * Returns how long to wait before another attempt, or undefined when the response does
+ * not ask for one. Only 429 and 503 qualify. Retry-After contains seconds or an HTTP date.
+ */
+export function retryAfterMs(status: number, header: string | null, now = Date.now()): number | undefined {
+  if ((status !== 429 && status !== 503) || header === null) return undefined;
+  const value = header.trim();
+  let waitMs: number;
+  if (/^\d+$/.test(value)) {
+    waitMs = Number(value) * 1000;
+  } else {
+    // Every HTTP date format starts with a day name. Date.parse alone would also accept
+    // values such as "1.5" or "-5" as dates.
+    if (!/^[A-Za-z]{3}/.test(value)) return undefined;
+    const date = Date.parse(value);
+    if (Number.isNaN(date)) return undefined;
+    waitMs = Math.max(0, date - now);
+  }
+  return Math.min(waitMs, RETRY_AFTER_MAX_MS);
 }
 
 function describe(error: unknown): string {

@@ -5,9 +5,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../operator/src/kube/client.ts';
+import type { ClusterConnection } from '../../../operator/src/kube/kubeconfig.ts';
 import { CONFIG_MAP } from '../../../operator/src/kube/resources.ts';
 import { Informer, type ObjectLike } from '../../../operator/src/runtime/informer.ts';
 
@@ -47,14 +47,15 @@ async function serve(steps: Step[]): Promise<{ client: KubeClient; urls: string[
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'user' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'user' }],
-    currentContext: 'local',
-  });
-  return { client: new KubeClient(kubeConfig), urls };
+  const connection: ClusterConnection = {
+    server: `http://127.0.0.1:${port}`,
+    tls: { rejectUnauthorized: true },
+    namespace: undefined,
+    source: 'test server',
+    credentials: async () => ({}),
+    invalidate: () => {},
+  };
+  return { client: new KubeClient(connection), urls };
 }
 
 async function until(check: () => boolean): Promise<void> {
