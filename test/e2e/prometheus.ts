@@ -42,6 +42,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Attempts at starting Prometheus, each on a new free port. */
+const START_ATTEMPTS = 3;
+
 /** Installs Prometheus when missing and starts it with a 1 s scrape interval. */
 export async function startPrometheus(): Promise<PrometheusServer> {
   const { stdout } = await execFileAsync('bash', [`${REPO_ROOT}hack/ensure-prometheus.sh`], { maxBuffer: 16 * 1024 * 1024 });
@@ -63,23 +66,35 @@ export async function startPrometheus(): Promise<PrometheusServer> {
   ].join('\n');
   await writeFile(join(directory, 'prometheus.yml'), config);
 
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    binary,
-    [
-      `--config.file=${join(directory, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(directory, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', process.env.FLYWHEEL_E2E_VERBOSE ? 'inherit' : 'ignore'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('Prometheus ready', async () => {
-    const response = await fetch(`${url}/-/ready`);
-    return response.ok ? true : undefined;
-  }, 60_000);
+  const storage = join(directory, 'data');
+
+  // freePort() closes its listener before Prometheus binds the port, so another process can
+  // take the port in between. Prometheus then exits, or a server that is not this one
+  // responds on the port, and the next attempt picks a new port.
+  let started: { child: ChildProcess; exited: Promise<void>; url: string } | undefined;
+  for (let attempt = 1; started === undefined; attempt += 1) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      binary,
+      [
+        `--config.file=${join(directory, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${storage}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', process.env.FLYWHEEL_E2E_VERBOSE ? 'inherit' : 'ignore'] },
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    if (await servesFrom(url, child, storage)) {
+      started = { child, exited, url };
+    } else {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      if (attempt >= START_ATTEMPTS) throw new Error(`Prometheus did not start on a free port in ${START_ATTEMPTS} attempts`);
+    }
+  }
+  const { child, exited, url } = started;
 
   return {
     url,
@@ -100,6 +115,20 @@ export async function startPrometheus(): Promise<PrometheusServer> {
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the Prometheus at `url` is ready, and returns whether it is `child`, which
+ * stores its data in `storage`. Returns false when `child` exits first.
+ */
+async function servesFrom(url: string, child: ChildProcess, storage: string): Promise<boolean> {
+  return waitFor('Prometheus ready', async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    const response = await fetch(`${url}/-/ready`);
+    if (!response.ok) return undefined;
+    const flags = (await (await fetch(`${url}/api/v1/status/flags`)).json()) as { data?: Record<string, string> };
+    return flags.data?.['storage.tsdb.path'] === storage;
+  }, 60_000);
 }
 
 /**

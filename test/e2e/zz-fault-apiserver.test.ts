@@ -84,7 +84,9 @@ describe('kube-apiserver outage', () => {
 
   it('converges changes made after the restart', async ({ annotate }) => {
     await applyAll([microservice(namespace, 'one', 'ghcr.io/acme/orders:2.0.0', REPLICAS), microservice(namespace, 'four', undefined, REPLICAS)]);
-    const converged = await waitConverged(namespace, [...names, 'four']);
+    // kube-controller-manager backs off before it re-lists after the outage, and it must
+    // observe the new Deployment generations before they count as Ready.
+    const converged = await waitConverged(namespace, [...names, 'four'], 170_000);
     const wrote = (message: string, object: string) =>
       operator.logs.find((line) => line.message === message && line.kind === 'Deployment' && line.object === object);
     const created = wrote('created object', 'four');

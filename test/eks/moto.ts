@@ -1,9 +1,8 @@
-// Starts one moto server per test file, on 127.0.0.1 and a free port, and points the AWS
-// SDK of the test process at it. moto comes from hack/ensure-moto.sh, which installs it
-// on first use.
+// Starts one moto server per test file, on 127.0.0.1 and a port the system picks, and
+// points the AWS SDK of the test process at it. moto comes from hack/ensure-moto.sh,
+// which installs it on first use.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,44 +62,41 @@ export async function ensureMoto(): Promise<string> {
   return bin;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port assigned by the loopback listener'));
-      });
-    });
-  });
-}
+/**
+ * The line in which moto's server (werkzeug 3.1 under moto 5.2.5) names the address it
+ * bound, with the port the system picked for port 0.
+ */
+const LISTENING_LINE = /Running on (http:\/\/127\.0\.0\.1:\d+)/;
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, log: () => string): Promise<void> {
+/** Waits until the server of `child` responds, and returns its endpoint. */
+async function waitUntilReady(child: ChildProcess, endpoint: () => string | undefined, log: () => string): Promise<string> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`moto server exited with code ${child.exitCode} during startup:\n${log()}`);
     }
-    try {
-      const response = await fetch(`${endpoint}/moto-api/data.json`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
+    const url = endpoint();
+    if (url !== undefined) {
+      try {
+        const response = await fetch(`${url}/moto-api/data.json`);
+        if (response.ok) return url;
+      } catch {
+        // Not listening yet.
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`moto server at ${endpoint} was not ready after ${STARTUP_TIMEOUT_MS} ms:\n${log()}`);
+  throw new Error(`moto server was not ready after ${STARTUP_TIMEOUT_MS} ms:\n${log()}`);
 }
 
 export async function startMoto(): Promise<MotoServer> {
   const bin = await ensureMoto();
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
 
   let output = '';
-  const child = spawn(path.join(bin, 'python'), [shimScript, '-H', '127.0.0.1', '-p', String(port)], {
+  let bound: string | undefined;
+  // Port 0 lets the system pick a free port at bind time. A port picked beforehand could be
+  // taken by another process, or another moto of a parallel test file, before moto binds it.
+  const child = spawn(path.join(bin, 'python'), [shimScript, '-H', '127.0.0.1', '-p', '0'], {
     env: {
       ...process.env,
       FLYWHEEL_MOTO_STATIC_CREDENTIALS: JSON.stringify({ [TEST_ACCESS_KEY_ID]: TEST_SECRET_ACCESS_KEY }),
@@ -109,12 +105,14 @@ export async function startMoto(): Promise<MotoServer> {
   });
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-20_000);
+    bound ??= LISTENING_LINE.exec(output)?.[1];
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
 
+  let endpoint: string;
   try {
-    await waitUntilReady(endpoint, child, () => output);
+    endpoint = await waitUntilReady(child, () => bound, () => output);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

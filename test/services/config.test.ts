@@ -29,7 +29,8 @@ function runMain(
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env },
     encoding: 'utf8',
-    timeout: 10_000,
+    // Start-up takes seconds when the e2e suite loads the machine. The test timeout is 30 s.
+    timeout: 25_000,
   });
   const lines = result.stdout
     .split('\n')

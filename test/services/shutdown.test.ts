@@ -22,9 +22,10 @@ function waitForLatencyInjection(baseUrl: string): Promise<true> {
 describe('graceful shutdown in process', () => {
   it('turns readiness 503 and finishes in-flight requests', async () => {
     const inventory = await startInventory({
-      // Long enough that the readiness request below lands inside the delay on a busy machine.
-      shutdownDelayMs: 1_000,
-      faults: { latencyMs: 1_200, latencyJitterMs: 0, errorRate: 0 },
+      // Long enough that the readiness and liveness requests below land inside the delay
+      // on a busy machine, where the e2e suite runs alongside.
+      shutdownDelayMs: 3_000,
+      faults: { latencyMs: 3_200, latencyJitterMs: 0, errorRate: 0 },
     });
     expect((await requestJson(`${inventory.url}/readyz`)).status).toBe(200);
 
@@ -104,7 +105,8 @@ async function spawnService(name: string, env: Record<string, string>): Promise<
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' comes after the last stdout line was read, but 'exit' may come before.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const lines: Record<string, unknown>[] = [];
   let resolveUrl: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => {
@@ -138,8 +140,10 @@ describe('graceful shutdown as a process', () => {
     const logDir = await mkdtemp(join(tmpdir(), 'inventory-log-'));
     try {
       const service = await spawnService('inventory', {
-        SHUTDOWN_DELAY_MS: '1000',
-        FAULT_LATENCY_MS: '1200',
+        // The readiness request below must land inside the delay, after the test has read
+        // the 'shutdown started' line from the pipe.
+        SHUTDOWN_DELAY_MS: '3000',
+        FAULT_LATENCY_MS: '3200',
         FLYWHEEL_LOG_DIR: logDir,
       });
       running = service.child;

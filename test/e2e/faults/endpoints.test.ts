@@ -11,8 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrd, createNamespace, deleteNamespace, KUBECONFIG, kubectl, kubectlOk, REPO_ROOT, type OperatorProcess } from '../harness.ts';
-import { applyAll, metricValue, microservice, operatorUrls, scrape, startObservedOperator, waitConverged, type OperatorUrls } from './helpers.ts';
+import { applyCrd, createNamespace, deleteNamespace, KUBECONFIG, kubectl, kubectlOk, REPO_ROOT, waitFor, type OperatorProcess } from '../harness.ts';
+import {
+  applyAll,
+  metricValue,
+  microservice,
+  operatorUrls,
+  scrape,
+  startObservedOperator,
+  waitConverged,
+  waitForLog,
+  type OperatorUrls,
+} from './helpers.ts';
 
 let namespace: string;
 let operator: OperatorProcess;
@@ -64,6 +74,8 @@ describe('probes', () => {
   });
 
   it('answers /readyz once caches synced', async () => {
+    // The probe server starts before the informers, so /readyz returns 503 until they sync.
+    await waitForLog(operator, 'the operator caches to sync', (line) => line.message === 'caches synced');
     const response = await fetch(`${urls.probes}/readyz?verbose`);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('[+]informers ok');
@@ -78,7 +90,12 @@ describe('metrics after reconciles', () => {
   it('counts Microservices by phase', async () => {
     await applyAll(['alpha', 'beta'].map((name) => microservice(namespace, name)));
     await waitConverged(namespace, ['alpha', 'beta']);
-    const text = await scrape(urls.metrics);
+    // The gauge counts the phases in the operator's informer cache, whose watch can
+    // deliver the Ready status after kubectl has read it.
+    const text = await waitFor('flywheel_microservices{phase="Ready"} to reach 2', async () => {
+      const scraped = await scrape(urls.metrics);
+      return metricValue(scraped, 'flywheel_microservices', { phase: 'Ready' }) === 2 ? scraped : undefined;
+    });
     expect(metricValue(text, 'flywheel_microservices', { phase: 'Ready' })).toBe(2);
     expect(metricValue(text, 'controller_runtime_reconcile_total', { result: 'success' })).toBeGreaterThan(0);
     expect(metricValue(text, 'rest_client_requests_total', { method: 'PATCH', code: '200' })).toBeGreaterThan(0);
@@ -108,6 +125,12 @@ describe('metrics authentication', () => {
     await kubectlOk(['create', 'clusterrolebinding', clusterRole(), `--clusterrole=${clusterRole()}`, `--serviceaccount=${namespace}:scraper`]);
     tokens.scraper = (await kubectlOk(['create', 'token', 'scraper', '-n', namespace])).trim();
     tokens.intruder = (await kubectlOk(['create', 'token', 'intruder', '-n', namespace])).trim();
+    // The API server's RBAC authorizer learns of new bindings from a watch. Until it has
+    // this one, the scraper is denied, and the operator would cache that denial.
+    await waitFor('RBAC to allow the scraper to get /metrics', async () => {
+      const result = await kubectl(['auth', 'can-i', 'get', '/metrics', '--as', `system:serviceaccount:${namespace}:scraper`]);
+      return result.stdout.trim() === 'yes' ? true : undefined;
+    }, 60_000);
 
     secured = startObservedOperator([
       '--namespaces', namespace, '--leader-elect', 'false', '--metrics-auth', 'true',
@@ -163,7 +186,8 @@ describe('start-up failures', () => {
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (code) => resolve({ code, output }));
+      // 'close' comes after the last output was read from the pipes, but 'exit' may come before.
+      child.once('close', (code) => resolve({ code, output }));
     });
   }
 
