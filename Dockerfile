@@ -33,5 +33,5 @@ COPY crds/src ./crds/src
 COPY operator/src ./operator/src
 # A numeric user, so the kubelet can check runAsNonRoot without reading /etc/passwd.
 USER 65532:65532
-ENTRYPOINT ["node", "operator/src/cli/main.ts"]
+ENTRYPOINT ["node", "--optimize-for-size", "operator/src/cli/main.ts"]
 CMD ["operator"]

@@ -86,7 +86,11 @@ export async function deleteNamespace(client: KubeClient, name: string, timeoutM
   const startedAt = performance.now();
   try {
     for (const { path, body } of PURGED) {
-      await client.request('DELETE', path.replace('NS', name), { body: { apiVersion: 'v1', kind: 'DeleteOptions', ...body } });
+      // A deletecollection of thousands of objects outlasts the client's usual request timeout.
+      await client.request('DELETE', path.replace('NS', name), {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', ...body },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     }
     await client.request('DELETE', `/api/v1/namespaces/${name}`);
   } catch (error) {

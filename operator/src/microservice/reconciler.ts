@@ -40,6 +40,12 @@ interface OwnerReference {
   controller?: boolean;
 }
 
+/** A desired object that differs from its cached copy, or has none. */
+interface Change {
+  object: KubeObject;
+  live: KubeObject | undefined;
+}
+
 export const ownerIndexValue = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class MicroserviceReconciler {
@@ -60,8 +66,12 @@ export class MicroserviceReconciler {
 
     // The release step's decisions are written to status before any child changes, so
     // that a restarted operator continues the same step instead of repeating or losing it.
+    // A new Microservice has no step yet. Its first release status, with its first
+    // revision as stable, is the same on every pass until stored. So it goes with the
+    // status write at the end of this pass, one write fewer per new Microservice.
     const release = await this.releases.plan(microservice, log);
-    if (releaseChanged(microservice.status?.release, release.status)) {
+    const firstRelease = microservice.status?.release === undefined && release.events.length === 0;
+    if (!firstRelease && releaseChanged(microservice.status?.release, release.status)) {
       // The children still run the generation observed last, so this write keeps that
       // generation. Stamping the new one would report it Ready before it rolled out.
       const observed = { ...microservice, metadata: { ...microservice.metadata, generation: microservice.status?.observedGeneration } };
@@ -80,32 +90,57 @@ export class MicroserviceReconciler {
       await this.reportFailure(current, failureOf(error), log);
       throw error;
     }
-    if (writes > 0) return { requeueAfter: Math.min(RECHECK_AFTER_WRITE_MS, release.requeueAfterMs ?? Infinity) };
-
+    // The status follows the objects just applied: a Deployment written in this pass has
+    // not been observed by its controller yet, so the Microservice shows Progressing.
     await this.writeStatus(this.deps.microservices.get(namespace, name) ?? current, release.failure, log, release.status);
+    if (writes > 0) return { requeueAfter: Math.min(RECHECK_AFTER_WRITE_MS, release.requeueAfterMs ?? Infinity) };
     return { requeueAfter: release.requeueAfterMs };
   };
 
+  /**
+   * Applies the desired objects that differ from the cache. Ownership checks run
+   * together, then every object but the Deployment is applied concurrently, and the
+   * Deployment comes last, so that its first pods find their ServiceAccount and
+   * ConfigMap. One Event per verb lists what was created or updated.
+   */
   private async applyChildren(microservice: Microservice, desired: KubeObject[], log: Logger): Promise<number> {
+    const changes = desired
+      .map((object) => ({ object, live: this.informerFor(object).get(object.metadata.namespace, object.metadata.name) }))
+      .filter(({ object, live }) => !live || !isSubset(object, live));
+    if (changes.length === 0) return 0;
+
+    await settleAll(changes.filter(({ live }) => !live).map(({ object }) => this.assertNotTaken(microservice, object)));
+
+    const written: Change[] = [];
     let writes = 0;
-    for (const object of desired) {
-      const informer = this.informerFor(object);
-      const live = informer.get(object.metadata.namespace, object.metadata.name);
-      if (live && isSubset(object, live)) continue;
-      if (!live) await this.assertNotTaken(microservice, object);
-      else if (await handOverReplicas(this.deps.client, object, live)) writes += 1;
-
+    const applyOne = async (change: Change): Promise<void> => {
+      const { object, live } = change;
+      if (live && (await handOverReplicas(this.deps.client, object, live))) writes += 1;
       const type = resourceTypeOf(object.apiVersion, object.kind);
-      const path = objectPath(type, object.metadata.namespace, object.metadata.name);
-      const applied = await this.deps.client.apply<KubeObject>(path, object, FIELD_MANAGER);
-      informer.upsert(applied);
+      const applied = await this.deps.client.apply<KubeObject>(objectPath(type, object.metadata.namespace, object.metadata.name), object, FIELD_MANAGER);
+      this.informerFor(object).upsert(applied);
       writes += 1;
-
-      const verb = live ? 'Updated' : 'Created';
-      log.info(`${verb.toLowerCase()} object`, { kind: object.kind, object: object.metadata.name });
-      void this.deps.events.record(microservice, 'Normal', verb, `${verb} ${object.kind} ${object.metadata.name}`);
+      written.push(change);
+      log.info(`${live ? 'updated' : 'created'} object`, { kind: object.kind, object: object.metadata.name });
+    };
+    const isWorkload = ({ object }: Change) => object.kind === 'Deployment';
+    try {
+      await settleAll(changes.filter((change) => !isWorkload(change)).map(applyOne));
+      for (const change of changes.filter(isWorkload)) await applyOne(change);
+    } finally {
+      this.recordChanges(microservice, written);
     }
     return writes;
+  }
+
+  /** Records one Event for the objects created and one for those updated. */
+  private recordChanges(microservice: Microservice, written: Change[]): void {
+    for (const verb of ['Created', 'Updated'] as const) {
+      const objects = written.filter(({ live }) => (verb === 'Created') === (live === undefined));
+      if (objects.length === 0) continue;
+      const list = objects.map(({ object }) => `${object.kind} ${object.metadata.name}`).join(', ');
+      void this.deps.events.record(microservice, 'Normal', verb, `${verb} ${list}`);
+    }
   }
 
   /**
@@ -195,4 +230,15 @@ export class MicroserviceReconciler {
 function isControlledBy(object: KubeObject, uid: string | undefined): boolean {
   const references = (object.metadata.ownerReferences ?? []) as OwnerReference[];
   return uid !== undefined && references.some((reference) => reference.controller === true && reference.uid === uid);
+}
+
+/**
+ * Waits for every promise, then throws the first rejection. Unlike Promise.all, no
+ * request is still running when the caller handles the error.
+ */
+async function settleAll<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
