@@ -38,7 +38,9 @@ kubectl apply --server-side --force-conflicts -f crds/microservices.flywheel.dev
 kubectl wait --for=condition=Established --timeout=60s crd/microservices.flywheel.dev >/dev/null
 
 log "starting the operator (logs below)"
-FLYWHEEL_LOG_FORMAT=${FLYWHEEL_LOG_FORMAT:-text} node operator/src/main.ts --kubeconfig "$KUBECONFIG" "$@" &
+# The same Node.js flag as the image: a smaller heap, for somewhat more CPU time in
+# garbage collection (docs/benchmarks.md).
+FLYWHEEL_LOG_FORMAT=${FLYWHEEL_LOG_FORMAT:-text} node --optimize-for-size operator/src/main.ts --kubeconfig "$KUBECONFIG" "$@" &
 operator_pid=$!
 
 log "applying examples/"
