@@ -56,6 +56,16 @@ export function rolledOut(deployment: ObservedDeployment | undefined, revision: 
   );
 }
 
+/**
+ * True when the stable Deployment runs `revision` and all the pods its spec asks for are
+ * updated and available, whatever set that count (the release, or an autoscaler).
+ */
+export function stableServing(deployment: ObservedDeployment | undefined, revision: string | undefined): boolean {
+  if (!deployment || revision === undefined) return false;
+  const wanted = deployment.spec?.replicas ?? 1;
+  return rolledOut(deployment, revision, wanted);
+}
+
 /** True when the canary Deployment is gone or has no pods left. */
 export function scaledDown(deployment: ObservedDeployment | undefined): boolean {
   if (!deployment) return true;
@@ -71,7 +81,12 @@ export function scaledDown(deployment: ObservedDeployment | undefined): boolean 
 export function renderStateOf(status: ReleaseStatus, input: PlanInput): ReleaseRenderState {
   const total = totalReplicas(input.spec);
   const active = canaryActive(status);
-  const scaleDownDue = status.scaleDownAt !== undefined && input.now.getTime() >= Date.parse(status.scaleDownAt);
+  // The canary keeps its pods past scaleDownAt until the stable Deployment serves in full
+  // again, so that after an abort the Service never has fewer available pods than before.
+  const scaleDownDue =
+    status.scaleDownAt !== undefined &&
+    input.now.getTime() >= Date.parse(status.scaleDownAt) &&
+    stableServing(input.observed.stable, status.stableRevision);
   const canaryReplicas = scaleDownDue ? 0 : (status.canaryReplicas ?? 1);
   // With the mesh, the canary Deployment waits until the VirtualService routes by subset,
   // because before that the route covers the whole Service, canary pods included.

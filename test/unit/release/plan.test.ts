@@ -281,11 +281,29 @@ describe('restart and promotion', () => {
 
   it('scales the canary to 0 at scaleDownAt, then removes it', () => {
     const promoted: ReleaseStatus = { ...midRelease, phase: 'Promoted', stableRevision: revisionOf(V2), stableSpec: V2, weight: 0, scaleDownAt: at(30).toISOString() };
-    const running = observed({ canary: deployment('orders-canary', V2, 1) });
+    const stable = deployment('orders', V2, 4);
+    const running = observed({ stable, canary: deployment('orders-canary', V2, 1) });
     expect(planRelease(input({ previous: promoted, now: at(29), observed: running })).render.canary?.replicas).toBe(1);
     expect(planRelease(input({ previous: promoted, now: at(30), observed: running })).render.canary?.replicas).toBe(0);
-    const gone = planRelease(input({ previous: promoted, now: at(31), observed: observed({ canary: deployment('orders-canary', V2, 0) }) }));
+    const gone = planRelease(input({ previous: promoted, now: at(31), observed: observed({ stable, canary: deployment('orders-canary', V2, 0) }) }));
     expect(gone.render.canary).toBeUndefined();
+  });
+
+  it('keeps the aborted canary until stable serves', () => {
+    const aborted = planRelease(input({ previous: midRelease, observed: ready, command: { name: 'abort', id: 'x' } })).status;
+    const due = Date.parse(aborted.scaleDownAt ?? '') + 1000;
+    const canary = deployment('orders-canary', V2, 1);
+    const short = observed({ stable: deployment('orders', V1, 4, 3), canary });
+    expect(planRelease(input({ previous: aborted, now: new Date(due), observed: short })).render.canary?.replicas).toBe(1);
+    const full = observed({ stable: deployment('orders', V1, 4), canary });
+    expect(planRelease(input({ previous: aborted, now: new Date(due), observed: full })).render.canary?.replicas).toBe(0);
+  });
+
+  it('scales the canary down beside an autoscaled stable', () => {
+    const promoted: ReleaseStatus = { ...midRelease, phase: 'Promoted', stableRevision: revisionOf(V2), stableSpec: V2, weight: 0, scaleDownAt: at(30).toISOString() };
+    // An autoscaler set the stable Deployment to 6 pods; all 6 available is enough.
+    const scaled = observed({ stable: deployment('orders', V2, 6), canary: deployment('orders-canary', V2, 1) });
+    expect(planRelease(input({ previous: promoted, now: at(30), observed: scaled })).render.canary?.replicas).toBe(0);
   });
 
   it('cancels the release when the spec returns to stable', () => {
