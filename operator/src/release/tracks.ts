@@ -57,13 +57,12 @@ export function rolledOut(deployment: ObservedDeployment | undefined, revision: 
 }
 
 /**
- * True when the stable Deployment runs `revision` and all the pods its spec asks for are
+ * True when the stable Deployment runs `revision` and all the pods its spec requests are
  * updated and available, whatever set that count (the release, or an autoscaler).
  */
 export function stableServing(deployment: ObservedDeployment | undefined, revision: string | undefined): boolean {
   if (!deployment || revision === undefined) return false;
-  const wanted = deployment.spec?.replicas ?? 1;
-  return rolledOut(deployment, revision, wanted);
+  return rolledOut(deployment, revision, deployment.spec?.replicas ?? 1);
 }
 
 /** True when the canary Deployment is gone or has no pods left. */
