@@ -3,7 +3,7 @@
  * wins over its variable. Invalid values stop the run with a message naming the option.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { flagHelp, parseFlags } from '../operator/src/flags.ts';
 import { DEFAULT_WORKERS } from '../operator/src/runtime/constants.ts';
 
 export interface BenchOptions {
@@ -56,32 +56,13 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 export function helpText(): string {
-  const lines = Object.entries(OPTIONS).map(([name, option]) => {
-    const env = option.env ? ` [${option.env}]` : '';
-    return `  --${name.padEnd(20)} ${option.help}${env}`;
-  });
-  return `Usage: node bench/run.ts [options]\n\n${lines.join('\n')}\n`;
+  return flagHelp('node bench/run.ts [options]', OPTIONS, 20);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, repoRoot: string): BenchOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [name, { type: option.type }])),
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new BenchOptionError(`${(error as Error).message}; run with --help for the list of options`);
-  }
-  if (parsed.values.help) return 'help';
-
-  const value = (name: OptionName): string | undefined => {
-    const flag = parsed.values[name];
-    if (typeof flag === 'string') return flag;
-    const variable = OPTIONS[name].env;
-    return variable ? env[variable] || undefined : undefined;
-  };
+  const flags = parseFlags<OptionName>(argv, env, OPTIONS, (message) => new BenchOptionError(message));
+  if (flags.help) return 'help';
+  const value = flags.value;
 
   const sizes = (value('n') ?? '100,1000').split(',').map((entry) => entry.trim()).filter(Boolean);
   if (sizes.length === 0) throw new BenchOptionError('--n is empty; give counts such as 100,1000');

@@ -4,9 +4,9 @@
  * setting, the value and what is accepted.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DEFAULT_PLATFORM, type PlatformSettings } from '../../cdk8s/src/api/platform.ts';
 import { AWS_REGION_PATTERN } from '../../cdk8s/src/logging/settings.ts';
+import { flagHelp, parseFlags } from './flags.ts';
 import { parseQuantity } from './kube/compare.ts';
 import type { LogFormat } from './log.ts';
 import {
@@ -165,12 +165,7 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 export function helpText(): string {
-  const width = Math.max(...Object.keys(OPTIONS).map((name) => name.length));
-  const lines = Object.entries(OPTIONS).map(([name, option]) => {
-    const env = option.env ? ` [${option.env}]` : '';
-    return `  --${name.padEnd(width)} ${option.help}${env}`;
-  });
-  return `Usage: flywheel operator [options]\n\n${lines.join('\n')}\n`;
+  return flagHelp('flywheel operator [options]', OPTIONS);
 }
 
 /**
@@ -179,24 +174,9 @@ export function helpText(): string {
  * changes the defaults of leader election, metrics authentication and the bind addresses.
  */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, isTerminal: boolean, host: HostInfo = LOCAL_HOST): OperatorConfig | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [name, { type: option.type }])),
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; run with --help for the list of options`);
-  }
-  if (parsed.values.help) return 'help';
-
-  const value = (name: OptionName): string | undefined => {
-    const flag = parsed.values[name];
-    if (typeof flag === 'string') return flag;
-    const variable = OPTIONS[name].env;
-    return variable ? env[variable] || undefined : undefined;
-  };
+  const flags = parseFlags<OptionName>(argv, env, OPTIONS, (message) => new ConfigError(message));
+  if (flags.help) return 'help';
+  const value = flags.value;
 
   const kubernetesVersion = value('kubernetes-version');
   if (kubernetesVersion !== undefined && !/^1\.\d+$/.test(kubernetesVersion)) {
