@@ -128,12 +128,9 @@ export class KubeClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
 
-    let credentials: Credentials;
-    try {
-      credentials = await this.connection.credentials();
-    } catch (error) {
-      throw new ApiError(`${method} ${path} failed: no credentials: ${describe(error)}`, 0, 'Unauthorized', { cause: error });
-    }
+    // A credential failure (a missing exec plugin, an unreadable token file) is not an
+    // ApiError, so start-up does not retry it as if the API server were unreachable.
+    const credentials: Credentials = await this.connection.credentials();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credentials.authorization) headers.authorization = credentials.authorization;
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';

@@ -120,7 +120,7 @@ export class ExecCredentialPlugin {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') {
           const hint = installHint ? ` ${installHint.trim()}` : '';
-          reject(new Error(`${this.#where}: exec plugin ${command} not found.${hint}`));
+          reject(new Error(`${this.#where}: exec plugin ${command} not found on PATH; install it or fix the user's exec command.${hint}`));
           return;
         }
         const detail = stderr.trim().split('\n').slice(-3).join(' ') || error.message;

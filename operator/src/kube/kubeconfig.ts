@@ -178,7 +178,12 @@ function fromKubeconfigFiles(files: string[]): ClusterConnection {
     throw new KubeconfigError(`kubeconfig ${where} has no current-context; set one with kubectl config use-context NAME`);
   }
   const context = contexts.get(currentContext)?.value;
-  if (!context) throw new KubeconfigError(`kubeconfig ${where}: context "${currentContext}" is not defined`);
+  if (!context) {
+    const defined = [...contexts.keys()].map((name) => `"${name}"`).join(', ') || 'none';
+    throw new KubeconfigError(
+      `kubeconfig ${where}: context "${currentContext}" is not defined (defined: ${defined}); fix current-context, for example with kubectl config use-context NAME`,
+    );
+  }
 
   const cluster = context.cluster ? clusters.get(context.cluster) : undefined;
   if (!cluster) {
@@ -197,7 +202,7 @@ function readKubeconfig(file: string): KubeconfigDocument {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(error as Error).message}`);
+    throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(error as Error).message}; check --kubeconfig and KUBECONFIG`);
   }
   let document: unknown;
   try {

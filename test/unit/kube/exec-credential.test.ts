@@ -225,7 +225,7 @@ describe('exec user in kubeconfig', () => {
     writePlugin('kube/flywheel-test-token', printing(execCredential({ token: 'bare' })));
     const connection = loadClusterConnection(writeKubeconfig({ command: 'flywheel-test-token' }), {});
     const error = await rejection(connection.credentials());
-    expect(error.message).toContain('exec plugin flywheel-test-token not found.');
+    expect(error.message).toContain('exec plugin flywheel-test-token not found on PATH');
   });
 
   it('passes kubeconfig cluster to plugin', async () => {
@@ -261,12 +261,12 @@ describe('ExecCredentialPlugin errors', () => {
   it('reports missing command with installHint', async () => {
     const command = join(folder, 'missing');
     const plugin = newPlugin({ command, installHint: '  Install it with: make tools\n' });
-    expect((await rejection(plugin.credentials())).message).toBe(`${WHERE}: exec plugin ${command} not found. Install it with: make tools`);
+    expect((await rejection(plugin.credentials())).message).toBe(`${WHERE}: exec plugin ${command} not found on PATH; install it or fix the user's exec command. Install it with: make tools`);
   });
 
   it('reports missing command without hint', async () => {
     const command = join(folder, 'missing');
-    expect((await rejection(newPlugin({ command }).credentials())).message).toBe(`${WHERE}: exec plugin ${command} not found.`);
+    expect((await rejection(newPlugin({ command }).credentials())).message).toBe(`${WHERE}: exec plugin ${command} not found on PATH; install it or fix the user's exec command.`);
   });
 
   it('reports non-zero exit with stderr tail', async () => {

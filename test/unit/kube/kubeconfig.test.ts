@@ -432,7 +432,7 @@ describe('kubeconfig errors', () => {
     {
       name: 'undefined context',
       document: () => ({ ...singleContext(), 'current-context': 'other' }),
-      message: (path) => `kubeconfig ${path}: context "other" is not defined`,
+      message: (path) => `kubeconfig ${path}: context "other" is not defined (defined: "test"); fix current-context, for example with kubectl config use-context NAME`,
     },
     {
       name: 'undefined cluster',
