@@ -10,7 +10,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 examples_namespace=shop
 cd "$root"
 export KUBECONFIG="$root/.flywheel/kubeconfig"
-log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
+# Bold only on a terminal, so that a redirected log has no escape codes.
+if [[ -t 2 ]]; then
+  log() { printf '\033[1m[dev]\033[0m %s\n' "$*" >&2; }
+else
+  log() { printf '[dev] %s\n' "$*" >&2; }
+fi
 
 started_cluster=false
 if ! hack/component.sh status >/dev/null 2>&1; then

@@ -504,6 +504,16 @@ describe('release commands', { timeout: 300_000 }, () => {
     expect(stdout).toMatch(/Release\s+Promoted/);
   });
 
+  it('rejects promote after promotion', async () => {
+    await waitRelease('manual', 'Promoted', (release) => release.phase === 'Promoted', 150_000);
+    const { code, stdout, stderr } = await cli('promote', 'manual');
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot promote Microservice ${namespace}/manual: the release is Promoted`);
+    expect(stdout).toBe('');
+    const live = await get('microservice', 'manual');
+    expect(live.metadata.annotations?.['flywheel.dev/release-command']).toBeUndefined();
+  });
+
   it('reports a missing Microservice', async () => {
     const { code, stderr } = await cli('status', 'absent');
     expect(code).toBe(1);

@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Microservice } from '../../../cdk8s/src/api/microservice.ts';
+import { revisionOf } from '../../../cdk8s/src/release/revision.ts';
 import { KubeClient, MERGE_PATCH } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { MICROSERVICE, collectionPath, objectPath } from '../kube/resources.ts';
 import { KubeconfigError, loadClusterConnection, type ClusterConnection } from '../kube/kubeconfig.ts';
-import { COMMAND_ANNOTATION, COMMAND_ID_ANNOTATION, isCommandName } from '../release/commands.ts';
+import { COMMAND_ANNOTATION, COMMAND_ID_ANNOTATION, commandBlocker, isCommandName } from '../release/commands.ts';
 import { RELEASE_COMMANDS } from '../release/types.ts';
 import type { CommandIo } from './eks.ts';
 import { formatRelease } from './release-view.ts';
@@ -94,6 +95,14 @@ export async function runReleaseCommand(argv: string[], io: CommandIo, options: 
 
   try {
     if (command !== 'status') {
+      // The operator would ignore a command that does not fit the release's phase and report
+      // that only in an Event. Refusing here tells the user at once.
+      const current = await client.request<Microservice>('GET', path);
+      const blocker = commandBlocker(command, current.status?.release, revisionOf(current.spec));
+      if (blocker !== undefined) {
+        io.stderr(`flywheel release: cannot ${command} Microservice ${namespace}/${name}: ${blocker}\n`);
+        return EXIT_FAILURE;
+      }
       await client.request('PATCH', path, {
         body: { metadata: { annotations: { [COMMAND_ANNOTATION]: command, [COMMAND_ID_ANNOTATION]: randomUUID() } } },
         contentType: MERGE_PATCH,

@@ -4,6 +4,8 @@
  * executes a command once, records its id in status.release.lastCommandId and then
  * removes the annotations.
  */
+import type { ReleaseStatus } from '../../../cdk8s/src/api/release.ts';
+import { splitting } from './tracks.ts';
 import { RELEASE_COMMANDS, type ReleaseCommand, type ReleaseCommandName } from './types.ts';
 
 export const COMMAND_ANNOTATION = 'flywheel.dev/release-command';
@@ -24,4 +26,26 @@ export function commandFromAnnotations(annotations: Record<string, string> | und
     return { invalid: `annotation ${COMMAND_ANNOTATION} has the invalid value "${name}"; use one of ${RELEASE_COMMANDS.join(', ')}` };
   }
   return { command: { name, id: annotations?.[COMMAND_ID_ANNOTATION] || undefined } };
+}
+
+/**
+ * Returns why `name` would be ignored for a release in `status` whose spec is at
+ * `revision`, or undefined when the command applies. The operator and the CLI share it.
+ */
+export function commandBlocker(name: ReleaseCommandName, status: ReleaseStatus | undefined, revision: string): string | undefined {
+  const phase = status?.phase ?? 'Idle';
+  const running = status !== undefined && (phase === 'Progressing' || phase === 'Paused') && splitting(status) && status.canaryRevision === revision;
+  switch (name) {
+    case 'promote':
+    case 'abort':
+      return running ? undefined : `the release is ${phase}; ${name} applies while a canary is Progressing or Paused`;
+    case 'pause':
+      return running && phase === 'Progressing' ? undefined : `the release is ${phase}; pause applies while a canary is Progressing`;
+    case 'resume':
+      return running && phase === 'Paused' ? undefined : `the release is ${phase}; resume applies while a canary is Paused`;
+    case 'retry':
+      return phase === 'Aborted' && status?.canaryRevision === revision
+        ? undefined
+        : `the release is ${phase}; retry applies after an abort, while the spec still names the aborted revision`;
+  }
 }

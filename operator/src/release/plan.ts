@@ -20,6 +20,7 @@ import type { MicroserviceSpec } from '../../../cdk8s/src/api/microservice.ts';
 import type { AnalysisStatus, CanarySpec, ReleaseStatus } from '../../../cdk8s/src/api/release.ts';
 import { revisionOf } from '../../../cdk8s/src/release/revision.ts';
 import { DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS, DEFAULT_SCALE_DOWN_DELAY_SECONDS, RELEASE_POLL_MS } from '../runtime/constants.ts';
+import { commandBlocker } from './commands.ts';
 import { parseDuration } from './duration.ts';
 import { canarySteps, describeStep } from './steps.ts';
 import {
@@ -281,37 +282,38 @@ function applyCommand(status: ReleaseStatus, input: PlanInput, revision: string,
   const command = input.command;
   if (!command || (command.id !== undefined && command.id === status.lastCommandId)) return status;
   const next: ReleaseStatus = { ...status, lastCommandId: command.id ?? status.lastCommandId };
-  const running = (status.phase === 'Progressing' || status.phase === 'Paused') && splitting(status) && status.canaryRevision === revision;
-  const now = input.now.toISOString();
-  const done = (message: string): ReleaseStatus => {
-    events.push({ type: 'Normal', reason: 'ReleaseCommand', message: `Executed "${command.name}": ${message}` });
+  const blocker = commandBlocker(command.name, status, revision);
+  if (blocker !== undefined) {
+    events.push({ type: 'Normal', reason: 'ReleaseCommandIgnored', message: `Ignored "${command.name}": ${blocker}` });
     return next;
+  }
+  const done = (message: string): void => {
+    events.push({ type: 'Normal', reason: 'ReleaseCommand', message: `Executed "${command.name}": ${message}` });
   };
 
   switch (command.name) {
     case 'promote':
-      if (!running) break;
       done(`promoting revision ${revision} without the remaining steps`);
       return { ...next, stepIndex: canarySteps(input.spec.release?.canary).length, phase: 'Progressing', pausedAt: undefined, pauseReason: undefined };
     case 'abort':
-      if (!running) break;
       done(`aborting the release of ${revision}`);
-      return abort(next, input, `aborted by command; traffic is back on stable revision ${status.stableRevision}. Run "flywheel release retry" to try again`, events);
+      return abort(
+        next,
+        input,
+        `aborted by command; traffic is back on stable revision ${status.stableRevision}. ` +
+          'Run "flywheel release retry" to try this revision again, or set the spec back to the stable revision to end the release',
+        events,
+      );
     case 'retry':
-      if (status.phase !== 'Aborted' || status.canaryRevision !== revision) break;
       done(`restarting the release of ${revision}`);
       return { ...next, canaryRevision: undefined };
     case 'pause':
-      if (!running || status.phase !== 'Progressing') break;
       done('paused');
-      return { ...next, phase: 'Paused', pauseReason: 'Manual', pausedAt: now, message: 'paused by command; run "flywheel release resume" to continue' };
+      return { ...next, phase: 'Paused', pauseReason: 'Manual', pausedAt: input.now.toISOString(), message: 'paused by command; run "flywheel release resume" to continue' };
     case 'resume':
-      if (!running || status.phase !== 'Paused') break;
       done('resumed');
       return resume(next, input);
   }
-  events.push({ type: 'Normal', reason: 'ReleaseCommandIgnored', message: `Ignored "${command.name}": the release is ${status.phase}` });
-  return next;
 }
 
 /**
