@@ -68,6 +68,7 @@ describe('traffic validation', () => {
 
     // Durations.
     ['a duration with a space', { timeout: '5 sec' }, /spec\.timeout: Invalid value: "5 sec"/],
+    ['a duration, explained', { timeout: '5 sec' }, /spec\.timeout: .*must be a duration such as "250ms", "5s" or "1m30s"/],
     ['a negative duration', { timeout: '-1s' }, /spec\.timeout: Invalid value: "-1s"/],
     ['a duration in microseconds', { timeout: '500us' }, /spec\.timeout: Invalid value: "500us"/],
     ['a duration below 1ms', { timeout: '0.5ms' }, /spec\.timeout: Invalid value: .*must be at least 1ms/],

@@ -187,6 +187,7 @@ describe('flywheel synth invalid input', () => {
     ['bad enum', 'spec:\n  image: a\n  release:\n    strategy: BlueGreen\n', /spec\.release\.strategy: Unsupported value: "BlueGreen"/],
     ['bad pattern', 'spec:\n  image: a\n  probes:\n    readiness:\n      http: {path: readyz, port: http}\n', /spec\.probes\.readiness\.http\.path: Invalid value: "readyz": must match/],
     ['image with spaces', 'spec:\n  image: "my image"\n', /spec\.image: Invalid value: "my image"/],
+    ['duration with space', 'spec:\n  image: a\n  timeout: 5 sec\n', /spec\.timeout: Invalid value: "5 sec": must be a duration such as "250ms", "5s" or "1m30s"/],
     ['wrong type', 'spec:\n  image: a\n  replicas: three\n', /spec\.replicas: Invalid value: "three": must be an integer/],
     ['missing spec', '', /spec: Required value/],
   ];

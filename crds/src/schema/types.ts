@@ -70,7 +70,13 @@ export const duration = (description: string, extra: Partial<Schema> = {}): Sche
   pattern: DURATION_PATTERN,
   maxLength: 32,
   'x-kubernetes-validations': [
-    // A value that fails the pattern is already reported; skipping it here avoids a second,
+    // The pattern's own error shows only the regular expression, so this rule repeats the
+    // check with a message that explains how to write the value.
+    {
+      rule: `self.matches('${DURATION_PATTERN}')`,
+      message: 'must be a duration such as "250ms", "5s" or "1m30s": numbers with the units ms, s, m or h, without spaces or a sign',
+    },
+    // A value that fails the pattern is already reported; skipping it here avoids a
     // confusing "type conversion error" from duration().
     { rule: `!self.matches('${DURATION_PATTERN}') || duration(self) >= duration('1ms')`, message: 'must be at least 1ms' },
   ],

@@ -167,8 +167,17 @@ function checkString(value: string, schema: Schema, path: FieldPath, errors: Fie
     errors.push({ path, message: `Too long: must have at most ${schema.maxLength} characters, got ${length}` });
   }
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) {
-    errors.push({ path, message: `Invalid value: ${show(value)}: must match the pattern ${schema.pattern}` });
+    errors.push({ path, message: `Invalid value: ${show(value)}: ${patternMessage(schema, schema.pattern)}` });
   }
+}
+
+/**
+ * Returns the message of a CEL rule that repeats the pattern check in words, as the
+ * duration fields have, else names the pattern. Other CEL rules are not evaluated here.
+ */
+function patternMessage(schema: Schema, pattern: string): string {
+  const rule = schema['x-kubernetes-validations']?.find((validation) => validation.rule === `self.matches('${pattern}')`);
+  return rule?.message ?? `must match the pattern ${pattern}`;
 }
 
 function checkNumber(value: number, schema: Schema, path: FieldPath, errors: FieldError[]): void {
