@@ -96,7 +96,7 @@ export async function runReleaseCommand(argv: string[], io: CommandIo, options: 
   try {
     if (command !== 'status') {
       // The operator would ignore a command that does not fit the release's phase and report
-      // that only in an Event. Refusing here tells the user at once.
+      // that only in an Event, so the CLI rejects it here, where the user sees the reason.
       const current = await client.request<Microservice>('GET', path);
       const blocker = commandBlocker(command, current.status?.release, revisionOf(current.spec));
       if (blocker !== undefined) {

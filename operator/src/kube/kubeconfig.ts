@@ -301,7 +301,7 @@ interface StaticSettings {
   tokenFile?: string;
 }
 
-/** A connection with a fixed token, a token file re-read every minute, or no token. */
+/** Builds a connection with a fixed token, a token file re-read every minute, or no token. */
 function staticConnection(settings: StaticSettings): ClusterConnection {
   const { token, tokenFile, ...rest } = settings;
   let cached: { token: string; readAt: number } | undefined;

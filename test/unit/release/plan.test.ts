@@ -285,8 +285,8 @@ describe('restart and promotion', () => {
     const running = observed({ stable, canary: deployment('orders-canary', V2, 1) });
     expect(planRelease(input({ previous: promoted, now: at(29), observed: running })).render.canary?.replicas).toBe(1);
     expect(planRelease(input({ previous: promoted, now: at(30), observed: running })).render.canary?.replicas).toBe(0);
-    const gone = planRelease(input({ previous: promoted, now: at(31), observed: observed({ stable, canary: deployment('orders-canary', V2, 0) }) }));
-    expect(gone.render.canary).toBeUndefined();
+    const scaledDown = planRelease(input({ previous: promoted, now: at(31), observed: observed({ stable, canary: deployment('orders-canary', V2, 0) }) }));
+    expect(scaledDown.render.canary).toBeUndefined();
   });
 
   it('keeps the aborted canary until stable serves', () => {
